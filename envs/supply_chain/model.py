@@ -1,0 +1,216 @@
+"""Agents, payloads and environment of the tutorial supply chain, written with the public API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import phantomzoo as ph
+from phantomzoo.errors import ConfigError
+
+
+class OrderRequest(ph.MsgPayload):
+    """Customer --> Shop: units wanted."""
+
+    size: int
+
+
+class OrderResponse(ph.MsgPayload):
+    """Shop --> Customer: units delivered."""
+
+    size: int
+
+
+class StockRequest(ph.MsgPayload):
+    """Shop --> Factory: units to restock."""
+
+    size: int
+
+
+class StockResponse(ph.MsgPayload):
+    """Factory --> Shop: units delivered."""
+
+    size: int
+
+
+class FactoryAgent(ph.Agent):
+    """Holds unlimited stock and fills every stock request in full."""
+
+    @ph.agents.msg_handler(StockRequest)
+    def handle_stock_request(self, ctx: ph.Context, message: ph.Message):
+        return [(message.sender_id, StockResponse(message.payload.size))]
+
+
+class CustomerAgent(ph.Agent):
+    """Orders ``integers(0, max_order_size)`` units from its shop every step.
+
+    Order sizes come from the episode generator ``ctx.rng``, drawn ``block`` steps at a
+    time (one NumPy call per block instead of one per step).
+    """
+
+    def __init__(
+        self, agent_id: ph.AgentID, shop_id: ph.AgentID, max_order_size: int = 5, block: int = 100
+    ) -> None:
+        super().__init__(agent_id)
+        self.shop_id = shop_id
+        self.max_order_size = max_order_size
+        self.block = block
+        self.received = 0
+        self._orders: list[int] = []
+
+    def reset(self) -> None:
+        self.received = 0
+        self._orders = []
+
+    def generate_messages(self, ctx: ph.Context):
+        if not self._orders:
+            self._orders = ctx.rng.integers(0, self.max_order_size, size=self.block).tolist()
+            self._orders.reverse()
+        return [(self.shop_id, OrderRequest(self._orders.pop()))]
+
+    @ph.agents.msg_handler(OrderResponse)
+    def handle_order_response(self, ctx: ph.Context, message: ph.Message):
+        self.received += message.payload.size
+
+
+class ShopAgent(ph.StrategicAgent):
+    """Sells to its customers from stock and restocks from the factory (learns)."""
+
+    def __init__(
+        self,
+        agent_id: ph.AgentID,
+        factory_id: ph.AgentID,
+        num_customers: int = 5,
+        max_order_size: int = 5,
+        max_stock: int = 100,
+        cost_of_carry: float = 0.1,
+    ) -> None:
+        super().__init__(agent_id)
+        self.factory_id = factory_id
+        self.max_stock = max_stock
+        self.cost_of_carry = cost_of_carry
+        self.max_sales_per_step = num_customers * max_order_size
+        self.stock = 0
+        self.sales = 0
+        self.missed_sales = 0
+        self.delivered_stock = 0
+        # [stock, sales, missed sales], each scaled to [0, 1]
+        self.observation_space = gym.spaces.Box(low=0.0, high=1.0, shape=(3,))
+        # [restock quantity]
+        self.action_space = gym.spaces.Box(low=0.0, high=float(max_stock), shape=(1,))
+
+    def reset(self) -> None:
+        self.stock = 0
+        self.sales = 0
+        self.missed_sales = 0
+        self.delivered_stock = 0
+
+    def pre_message_resolution(self, ctx: ph.Context) -> None:
+        self.sales = 0
+        self.missed_sales = 0
+
+    @ph.agents.msg_handler(StockResponse)
+    def handle_stock_response(self, ctx: ph.Context, message: ph.Message):
+        self.delivered_stock = message.payload.size
+        self.stock = min(self.stock + self.delivered_stock, self.max_stock)
+
+    @ph.agents.msg_handler(OrderRequest)
+    def handle_order_request(self, ctx: ph.Context, message: ph.Message):
+        requested = message.payload.size
+        if requested > self.stock:
+            self.missed_sales += requested - self.stock
+            sold = self.stock
+            self.stock = 0
+        else:
+            sold = requested
+            self.stock -= requested
+        self.sales += sold
+        return [(message.sender_id, OrderResponse(sold))]
+
+    def encode_observation(self, ctx: ph.Context) -> np.ndarray:
+        scale = self.max_sales_per_step
+        return np.array(
+            [self.stock / self.max_stock, self.sales / scale, self.missed_sales / scale],
+            dtype=np.float32,
+        )
+
+    def decode_action(self, ctx: ph.Context, action: Any):
+        requested = min(int(round(float(action[0]))), self.max_stock - self.stock)
+        return [(self.factory_id, StockRequest(max(requested, 0)))]
+
+    def compute_reward(self, ctx: ph.Context) -> float:
+        return self.sales - self.cost_of_carry * self.stock
+
+
+class SupplyChainEnv(ph.PhantomEnv):
+    """The tutorial supply chain, with ``num_shops`` shops sharing one factory.
+
+    Args:
+        num_shops: Number of shops, each with its own ``num_customers`` customers.
+        num_customers: Customers per shop (tutorial: 5).
+        max_order_size: Customers order ``integers(0, max_order_size)`` units (tutorial: 5).
+        shop_max_stock: Most stock a shop can hold (tutorial: 100).
+        num_steps: Steps per episode (tutorial: 100).
+        cost_of_carry: Reward penalty per unit of stock held (tutorial: 0.1).
+        **env_options: Passed to :class:`~phantomzoo.PhantomEnv` (for example
+            ``check_observations=True``).
+    """
+
+    def __init__(
+        self,
+        num_shops: int = 1,
+        num_customers: int = 5,
+        max_order_size: int = 5,
+        shop_max_stock: int = 100,
+        num_steps: int = 100,
+        cost_of_carry: float = 0.1,
+        **env_options: Any,
+    ) -> None:
+        for name, value, low in (
+            ("num_shops", num_shops, 1),
+            ("num_customers", num_customers, 1),
+            ("max_order_size", max_order_size, 1),
+            ("shop_max_stock", shop_max_stock, 1),
+            ("num_steps", num_steps, 1),
+        ):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                raise ConfigError(f"supply_chain: {name} must be an int >= {low}, got {value!r}")
+        self.config = dict(
+            num_shops=num_shops,
+            num_customers=num_customers,
+            max_order_size=max_order_size,
+            shop_max_stock=shop_max_stock,
+            num_steps=num_steps,
+            cost_of_carry=cost_of_carry,
+        )
+        factory_id = "WAREHOUSE"
+        agents: list[ph.Agent] = [FactoryAgent(factory_id)]
+        network_pairs = []
+        self.shop_ids: list[str] = []
+        for s in range(num_shops):
+            shop_id = "SHOP" if num_shops == 1 else f"SHOP{s + 1}"
+            prefix = "" if num_shops == 1 else f"{shop_id}_"
+            customer_ids = [f"{prefix}CUST{c + 1}" for c in range(num_customers)]
+            agents.append(
+                ShopAgent(
+                    shop_id,
+                    factory_id,
+                    num_customers=num_customers,
+                    max_order_size=max_order_size,
+                    max_stock=shop_max_stock,
+                    cost_of_carry=cost_of_carry,
+                )
+            )
+            agents.extend(
+                CustomerAgent(c, shop_id, max_order_size, block=min(num_steps, 100)) for c in customer_ids
+            )
+            network_pairs.append((shop_id, factory_id))
+            network_pairs.extend((shop_id, c) for c in customer_ids)
+            self.shop_ids.append(shop_id)
+        network = ph.Network(agents)
+        network.add_connections_from(network_pairs)
+        super().__init__(num_steps=num_steps, network=network, **env_options)
+
+

@@ -1,0 +1,64 @@
+"""phantomzoo: agent-based models with typed messages over networks, as PettingZoo envs.
+
+``import phantomzoo as ph`` gives the modelling vocabulary of the Phantom framework
+(agents, payloads, networks, resolvers, supertypes, views) and compiles models into
+standard PettingZoo environments. Trainer backends live in ``phantomzoo.backends`` and
+are imported only when used; this package never imports torch, ray or SB3.
+"""
+
+from __future__ import annotations
+
+from . import agents, decoders, encoders, errors, ranges, resolvers, reward_functions, samplers
+from .agents import Agent, StrategicAgent, msg_handler
+from .context import Context
+from .env import PhantomEnv
+from .errors import PhantomZooError
+from .message import Message, MsgPayload, msg_payload
+from .network import Network, StochasticNetwork
+from .policy import Policy
+from .registry import make, register, registered_envs, spec
+from .supertype import Supertype
+from .views import AgentView, EnvView
+
+AgentID = agents.AgentID
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent",
+    "AgentID",
+    "AgentView",
+    "Context",
+    "EnvView",
+    "Message",
+    "MsgPayload",
+    "Network",
+    "PhantomEnv",
+    "PhantomZooError",
+    "Policy",
+    "StochasticNetwork",
+    "StrategicAgent",
+    "Supertype",
+    "agents",
+    "decoders",
+    "encoders",
+    "errors",
+    "make",
+    "msg_handler",
+    "msg_payload",
+    "ranges",
+    "register",
+    "registered_envs",
+    "resolvers",
+    "reward_functions",
+    "samplers",
+    "spec",
+]
+
+
+def __getattr__(name: str):  # lazy submodules that pull in heavier optional pieces
+    if name == "testing":
+        from . import testing
+
+        return testing
+    raise AttributeError(f"module 'phantomzoo' has no attribute {name!r}")

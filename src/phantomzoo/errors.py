@@ -1,0 +1,65 @@
+"""The exceptions phantomzoo raises for anything a user can get wrong.
+
+Every error derives from :class:`PhantomZooError`, so ``except ph.PhantomZooError``
+catches them all. Each subclass also derives from the built-in exception a Python
+user would expect (``ValueError``, ``KeyError``, ``RuntimeError``, ``TypeError``), so
+generic handlers keep working. Messages say what was received, what was expected and
+how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class PhantomZooError(Exception):
+    """Base class of every error raised by phantomzoo."""
+
+
+class NetworkError(PhantomZooError, ValueError):
+    """A network was built or used wrongly: duplicate or unknown agent ids, missing edges."""
+
+
+class MessageError(PhantomZooError, TypeError):
+    """A message payload broke its contract: wrong sender/receiver type, no handler."""
+
+
+class ResolverError(PhantomZooError, RuntimeError):
+    """Message resolution could not finish (for example it exceeded its round limit)."""
+
+
+class ActionError(PhantomZooError, ValueError):
+    """The actions passed to ``step`` do not match the agents that must act."""
+
+
+class EpisodeOverError(PhantomZooError, RuntimeError):
+    """``step`` was called after the episode ended, without calling ``reset`` first."""
+
+
+class ObservationError(PhantomZooError, ValueError):
+    """An observation does not lie in the agent's observation space."""
+
+
+class SamplerError(PhantomZooError, ValueError):
+    """A sampler or range was given impossible parameters."""
+
+
+class SupertypeError(PhantomZooError, TypeError):
+    """A supertype or sampled type is malformed or cannot be flattened into an observation."""
+
+
+class AgentDefinitionError(PhantomZooError, TypeError):
+    """An agent class is incomplete (for example a strategic agent without spaces)."""
+
+
+class RegistryError(PhantomZooError, KeyError):
+    """An environment or backend name is not registered."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain.
+        return str(self.args[0]) if self.args else ""
+
+
+class ConformanceError(PhantomZooError, AssertionError):
+    """:func:`phantomzoo.testing.check_env` found an environment that breaks a contract."""
+
+
+class ConfigError(PhantomZooError, ValueError):
+    """A configuration value (environment keyword, option) is unknown or invalid."""

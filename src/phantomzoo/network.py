@@ -1,0 +1,304 @@
+"""Networks: who may talk to (and see) whom.
+
+Edges are undirected: connected agents may message each other and read each other's
+views. A message along a missing edge raises :class:`~phantomzoo.errors.NetworkError`
+naming both agents. :class:`StochasticNetwork` gives every edge a probability and
+re-draws the edges on every environment reset from the episode's seeded generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Hashable
+
+import numpy as np
+
+from .agents import Agent
+from .errors import MessageError, NetworkError
+from .message import Message, MsgPayload, check_payload_types
+from .resolvers import BatchResolver, Resolver
+
+if TYPE_CHECKING:
+    from .context import Context
+
+AgentID = Hashable
+_tuple_new = tuple.__new__
+
+
+class Network:
+    """The agents of a model and the connections between them.
+
+    Args:
+        agents: The agents (ids must be unique).
+        resolver: How messages are delivered; :class:`~phantomzoo.resolvers.BatchResolver`
+            by default.
+    """
+
+    def __init__(
+        self, agents: Iterable[Agent] | None = None, resolver: Resolver | None = None
+    ) -> None:
+        self.resolver: Resolver = resolver if resolver is not None else BatchResolver()
+        if not isinstance(self.resolver, Resolver):
+            raise NetworkError(
+                f"resolver must be a phantomzoo.resolvers.Resolver, got {self.resolver!r}"
+            )
+        self._agents: dict[AgentID, Agent] = {}
+        self._adj: dict[AgentID, set[AgentID]] = {}
+        self._version = 0  # bumped whenever edges change, so contexts can be rebuilt
+        self.add_agents(agents or [])
+
+    # ------------------------------------------------------------------ agents
+    def add_agent(self, agent: Agent) -> None:
+        """Add one agent (its id must not be taken)."""
+        if not isinstance(agent, Agent):
+            raise NetworkError(
+                f"networks hold ph.Agent instances, got {agent!r} ({type(agent).__name__})"
+            )
+        agent_id = agent.id
+        if agent_id in self._agents:
+            raise NetworkError(
+                f"duplicate agent id {agent_id!r}: a {type(self._agents[agent_id]).__name__} "
+                f"and a {type(agent).__name__} both use it; give every agent a unique id"
+            )
+        self._agents[agent_id] = agent
+        self._adj[agent_id] = set()
+        self._version += 1
+
+    def add_agents(self, agents: Iterable[Agent]) -> None:
+        """Add several agents."""
+        for agent in agents:
+            self.add_agent(agent)
+
+    @property
+    def agents(self) -> dict[AgentID, Agent]:
+        """All agents by id, in the order they were added (a copy)."""
+        return dict(self._agents)
+
+    @property
+    def agent_ids(self) -> list[AgentID]:
+        """All agent ids, in the order they were added."""
+        return list(self._agents)
+
+    def __getitem__(self, agent_id: AgentID) -> Agent:
+        try:
+            return self._agents[agent_id]
+        except KeyError:
+            raise NetworkError(self._unknown(agent_id)) from None
+
+    def __contains__(self, agent_id: object) -> bool:
+        return agent_id in self._agents
+
+    def __len__(self) -> int:
+        return len(self._agents)
+
+    def __iter__(self) -> Iterator[AgentID]:
+        return iter(self._agents)
+
+    def get_agents_with_type(self, agent_type: type) -> dict[AgentID, Agent]:
+        """Agents that are instances of ``agent_type``."""
+        return {i: a for i, a in self._agents.items() if isinstance(a, agent_type)}
+
+    def get_agents_without_type(self, agent_type: type) -> dict[AgentID, Agent]:
+        """Agents that are not instances of ``agent_type``."""
+        return {i: a for i, a in self._agents.items() if not isinstance(a, agent_type)}
+
+    def get_agents_where(self, predicate: Callable[[Agent], bool]) -> dict[AgentID, Agent]:
+        """Agents for which ``predicate(agent)`` is true."""
+        return {i: a for i, a in self._agents.items() if predicate(a)}
+
+    # ------------------------------------------------------------- connections
+    def add_connection(self, id_a: AgentID, id_b: AgentID) -> None:
+        """Connect two agents (both directions)."""
+        self._check_known(id_a, id_b)
+        if id_a == id_b:
+            raise NetworkError(f"cannot connect agent {id_a!r} to itself")
+        self._adj[id_a].add(id_b)
+        self._adj[id_b].add(id_a)
+        self._version += 1
+
+    def add_connections_from(self, pairs: Iterable[tuple[AgentID, AgentID]]) -> None:
+        """Connect every ``(id_a, id_b)`` pair."""
+        for pair in pairs:
+            try:
+                id_a, id_b = pair
+            except (TypeError, ValueError):
+                raise NetworkError(
+                    f"add_connections_from expects (id_a, id_b) pairs, got {pair!r}"
+                ) from None
+            self.add_connection(id_a, id_b)
+
+    def add_connections_between(
+        self, ids_a: Iterable[AgentID], ids_b: Iterable[AgentID]
+    ) -> None:
+        """Connect every agent of ``ids_a`` with every agent of ``ids_b``."""
+        ids_b = list(ids_b)
+        for id_a in ids_a:
+            for id_b in ids_b:
+                self.add_connection(id_a, id_b)
+
+    def add_connections_with_adjmat(
+        self, agent_ids: Sequence[AgentID], adjacency_matrix: Any
+    ) -> None:
+        """Connect agents where the (symmetric) adjacency matrix is non-zero."""
+        matrix = np.asarray(adjacency_matrix)
+        n = len(agent_ids)
+        if matrix.shape != (n, n):
+            raise NetworkError(
+                f"adjacency matrix has shape {matrix.shape}, expected ({n}, {n}) for "
+                f"{n} agent ids"
+            )
+        if not np.array_equal(matrix, matrix.T):
+            raise NetworkError("adjacency matrix must be symmetric: connections are undirected")
+        if np.any(np.diag(matrix)):
+            raise NetworkError("adjacency matrix must have a zero diagonal (no self-connections)")
+        rows, cols = np.nonzero(np.triu(matrix))
+        for i, j in zip(rows.tolist(), cols.tolist()):
+            self.add_connection(agent_ids[i], agent_ids[j])
+
+    def has_edge(self, id_a: AgentID, id_b: AgentID) -> bool:
+        """Whether the two agents are connected."""
+        return id_b in self._adj.get(id_a, ())
+
+    def neighbours(self, agent_id: AgentID) -> list[AgentID]:
+        """Ids of the agents connected to ``agent_id``, in the order agents were added."""
+        adjacent = self._adj.get(agent_id)
+        if adjacent is None:
+            raise NetworkError(self._unknown(agent_id))
+        return [i for i in self._agents if i in adjacent]
+
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """Called by the environment on every reset (static networks do nothing)."""
+
+    # --------------------------------------------------------------- messages
+    def send(
+        self,
+        sender_id: AgentID,
+        outgoing: Iterable[tuple[AgentID, MsgPayload]],
+        pending: dict[AgentID, list[Message]],
+    ) -> None:
+        """Check each ``(receiver_id, payload)`` pair and queue its message in ``pending``.
+
+        Args:
+            sender_id: The agent sending.
+            outgoing: What a handler, ``generate_messages`` or ``decode_action`` returned.
+            pending: ``{receiver_id: [messages in sending order]}``, extended in place.
+
+        Raises:
+            NetworkError: if sender and receiver are not connected.
+            MessageError: if the payload is malformed or its class forbids the pair.
+        """
+        adjacent = self._adj[sender_id]
+        try:
+            for receiver_id, payload in outgoing:
+                if receiver_id not in adjacent:
+                    self._raise_missing_edge(sender_id, receiver_id)
+                if payload._pz_restricted:
+                    check_payload_types(
+                        payload, self._agents[sender_id], self._agents[receiver_id]
+                    )
+                message = _tuple_new(Message, (sender_id, receiver_id, payload))
+                batch = pending.get(receiver_id)
+                if batch is None:
+                    pending[receiver_id] = [message]
+                else:
+                    batch.append(message)
+        except (TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, (NetworkError, MessageError)):
+                raise
+            raise MessageError(
+                f"agent {sender_id!r} returned {outgoing!r}; messages must be returned as a "
+                "list of (receiver_id, payload) pairs whose payloads are ph.MsgPayload "
+                "instances, e.g. [(shop_id, OrderRequest(3))]"
+            ) from exc
+
+    def resolve(
+        self,
+        pending: dict[AgentID, list[Message]],
+        contexts: dict[AgentID, Context],
+        rng: np.random.Generator,
+    ) -> None:
+        """Deliver the pending messages (and all replies) with the network's resolver."""
+        self.resolver.resolve(self, pending, contexts, rng)
+
+    # ---------------------------------------------------------------- helpers
+    def _check_known(self, *agent_ids: AgentID) -> None:
+        for agent_id in agent_ids:
+            if agent_id not in self._agents:
+                raise NetworkError(self._unknown(agent_id))
+
+    def _unknown(self, agent_id: AgentID) -> str:
+        known = list(self._agents)
+        shown = known if len(known) <= 10 else known[:10] + ["..."]
+        return f"unknown agent id {agent_id!r}; the network has {shown}"
+
+    def _raise_missing_edge(self, sender_id: AgentID, receiver_id: AgentID) -> None:
+        if receiver_id not in self._agents:
+            raise NetworkError(
+                f"agent {sender_id!r} sent a message to {self._unknown(receiver_id)}"
+            )
+        raise NetworkError(
+            f"agent {sender_id!r} cannot send a message to agent {receiver_id!r}: they are "
+            f"not connected. Add network.add_connection({sender_id!r}, {receiver_id!r}) if "
+            "they should be"
+        )
+
+
+class StochasticNetwork(Network):
+    """A network whose edges exist with a probability, re-drawn on every reset.
+
+    ``add_connection(a, b, rate)`` makes the edge present in a fraction ``rate`` of
+    episodes. Draws come from the generator the environment passes to :meth:`reset`.
+    """
+
+    def __init__(
+        self, agents: Iterable[Agent] | None = None, resolver: Resolver | None = None
+    ) -> None:
+        self._rates: dict[tuple[AgentID, AgentID], float] = {}
+        super().__init__(agents, resolver)
+
+    def add_connection(self, id_a: AgentID, id_b: AgentID, rate: float = 1.0) -> None:
+        """Connect two agents with probability ``rate`` (0 <= rate <= 1) per episode."""
+        self._check_known(id_a, id_b)
+        if id_a == id_b:
+            raise NetworkError(f"cannot connect agent {id_a!r} to itself")
+        rate = float(rate)
+        if not 0.0 <= rate <= 1.0:
+            raise NetworkError(
+                f"connection {id_a!r}-{id_b!r}: rate must be in [0, 1], got {rate}"
+            )
+        key = (id_a, id_b) if (id_b, id_a) not in self._rates else (id_b, id_a)
+        self._rates[key] = rate
+        if rate > 0.0:
+            super().add_connection(id_a, id_b)
+
+    def add_connections_between(
+        self, ids_a: Iterable[AgentID], ids_b: Iterable[AgentID], rate: float = 1.0
+    ) -> None:
+        """Connect every pair across the two groups with probability ``rate``."""
+        ids_b = list(ids_b)
+        for id_a in ids_a:
+            for id_b in ids_b:
+                self.add_connection(id_a, id_b, rate)
+
+    def connection_rate(self, id_a: AgentID, id_b: AgentID) -> float:
+        """The probability that the two agents are connected in an episode."""
+        return self._rates.get((id_a, id_b), self._rates.get((id_b, id_a), 0.0))
+
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """Re-draw every edge; pass the episode's generator (the environment does)."""
+        if rng is None:
+            raise NetworkError(
+                "StochasticNetwork.reset needs the random generator to draw edges from: "
+                "call network.reset(np.random.default_rng(seed))"
+            )
+        for adjacent in self._adj.values():
+            adjacent.clear()
+        pairs = list(self._rates)
+        if pairs:
+            rates = np.fromiter((self._rates[p] for p in pairs), dtype=float, count=len(pairs))
+            present = rng.random(len(pairs)) < rates
+            for (id_a, id_b), keep in zip(pairs, present.tolist()):
+                if keep:
+                    self._adj[id_a].add(id_b)
+                    self._adj[id_b].add(id_a)
+        self._version += 1

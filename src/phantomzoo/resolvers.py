@@ -1,0 +1,140 @@
+"""Resolvers: how messages are delivered within a step.
+
+A resolver receives the messages agents sent at the start of a step, already checked
+and grouped by receiver in sending order (``{receiver_id: [Message, ...]}``), and
+delivers them and every reply they trigger to their receivers' handlers. Write your own
+by subclassing :class:`Resolver` and implementing :meth:`Resolver.resolve`; hand a batch
+to its receiver with :meth:`Resolver.deliver`, which queues the replies through
+``network.send`` (so edge and payload checks always apply).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Hashable
+
+import numpy as np
+
+from .errors import ResolverError
+
+if TYPE_CHECKING:
+    from .context import Context
+    from .message import Message
+    from .network import Network
+
+AgentID = Hashable
+
+
+class Resolver(ABC):
+    """Base class of message resolvers."""
+
+    @abstractmethod
+    def resolve(
+        self,
+        network: Network,
+        pending: dict[AgentID, list[Message]],
+        contexts: dict[AgentID, Context],
+        rng: np.random.Generator,
+    ) -> None:
+        """Deliver the pending messages and every reply, until none are left (or fail).
+
+        Args:
+            network: The network; use :meth:`deliver` to hand a batch to its receiver.
+            pending: Messages sent at the start of the step (already checked), as
+                ``{receiver_id: [messages in sending order]}``.
+            contexts: Each agent's context, by id.
+            rng: The episode's generator, for any randomness (e.g. shuffling).
+        """
+
+    @staticmethod
+    def deliver(
+        network: Network,
+        receiver_id: AgentID,
+        batch: Sequence[Message],
+        contexts: dict[AgentID, Context],
+        pending: dict[AgentID, list[Message]],
+    ) -> None:
+        """Hand ``batch`` to its receiver and queue the replies it sends in ``pending``."""
+        agent = network._agents[receiver_id]
+        ctx = contexts[receiver_id]
+        if agent._pz_fast:
+            # Neither handle_batch nor handle_message is overridden: call the
+            # msg_handler methods directly (same behaviour, two calls fewer per message).
+            handlers = agent._pz_handlers
+            for message in batch:
+                handler = handlers.get(message[2].__class__)
+                if handler is None:
+                    handler = agent.find_handler(message[2].__class__)
+                replies = handler(agent, ctx, message)
+                if replies:
+                    network.send(receiver_id, replies, pending)
+        else:
+            replies = agent.handle_batch(ctx, batch)
+            if replies:
+                network.send(receiver_id, replies, pending)
+
+
+class BatchResolver(Resolver):
+    """Delivers messages in rounds, batched per receiver, until none are left.
+
+    In each round, all pending messages are grouped by receiver (in sending order) and
+    each receiver handles its batch; the replies form the next round.
+
+    Args:
+        round_limit: Maximum number of rounds per step; if messages are still pending
+            after it, :class:`~phantomzoo.errors.ResolverError` is raised. ``None`` means
+            no limit.
+        shuffle_batches: Shuffle the order of messages within each batch, drawing from
+            the episode's seeded generator.
+    """
+
+    def __init__(self, round_limit: int | None = None, shuffle_batches: bool = False) -> None:
+        if round_limit is not None and (
+            not isinstance(round_limit, int) or isinstance(round_limit, bool) or round_limit < 1
+        ):
+            raise ResolverError(f"round_limit must be None or an int >= 1, got {round_limit!r}")
+        self.round_limit = round_limit
+        self.shuffle_batches = shuffle_batches
+
+    def resolve(
+        self,
+        network: Network,
+        pending: dict[AgentID, list[Message]],
+        contexts: dict[AgentID, Context],
+        rng: np.random.Generator,
+    ) -> None:
+        deliver = self.deliver
+        send = network.send
+        agents = network._agents
+        rounds = 0
+        while pending:
+            if self.round_limit is not None and rounds >= self.round_limit:
+                left = [m for batch in pending.values() for m in batch]
+                shown = ", ".join(repr(m) for m in left[:3])
+                raise ResolverError(
+                    f"messages still pending after round_limit={self.round_limit} rounds "
+                    f"({len(left)} left, e.g. {shown}); raise round_limit or stop the "
+                    "agents from replying to each other endlessly"
+                )
+            rounds += 1
+            batches = pending
+            pending = {}
+            for receiver_id, batch in batches.items():
+                if self.shuffle_batches and len(batch) > 1:
+                    order = rng.permutation(len(batch))
+                    batch = [batch[i] for i in order]
+                agent = agents[receiver_id]
+                if not agent._pz_fast:
+                    deliver(network, receiver_id, batch, contexts, pending)
+                    continue
+                # Inlined fast path of Resolver.deliver: the hot loop of every step.
+                ctx = contexts[receiver_id]
+                handlers = agent._pz_handlers
+                for message in batch:
+                    handler = handlers.get(message[2].__class__)
+                    if handler is None:
+                        handler = agent.find_handler(message[2].__class__)
+                    replies = handler(agent, ctx, message)
+                    if replies:
+                        send(receiver_id, replies, pending)
