@@ -154,8 +154,8 @@ class SupplyChainEnv(ph.PhantomEnv):
         shop_max_stock: Most stock a shop can hold (tutorial: 100).
         num_steps: Steps per episode (tutorial: 100).
         cost_of_carry: Reward penalty per unit of stock held (tutorial: 0.1).
-        **env_options: Passed to :class:`~phantomzoo.PhantomEnv` (for example
-            ``check_observations=True``).
+        check_observations: Debug switch of :class:`~phantomzoo.PhantomEnv`: check every
+            observation against its space.
     """
 
     def __init__(
@@ -166,7 +166,7 @@ class SupplyChainEnv(ph.PhantomEnv):
         shop_max_stock: int = 100,
         num_steps: int = 100,
         cost_of_carry: float = 0.1,
-        **env_options: Any,
+        check_observations: bool = False,
     ) -> None:
         for name, value, low in (
             ("num_shops", num_shops, 1),
@@ -211,6 +211,8 @@ class SupplyChainEnv(ph.PhantomEnv):
             self.shop_ids.append(shop_id)
         network = ph.Network(agents)
         network.add_connections_from(network_pairs)
-        super().__init__(num_steps=num_steps, network=network, **env_options)
+        super().__init__(
+            num_steps=num_steps, network=network, check_observations=check_observations
+        )
 
 

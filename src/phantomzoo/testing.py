@@ -1,0 +1,188 @@
+"""Conformance checks for phantomzoo environments (``ph.testing.check_env``).
+
+:func:`check_env` runs PettingZoo's own API and seeding tests on the parallel env and
+on its AEC conversion, then phantomzoo's contracts: every observation lies in its
+space, spaces are cached, and partial observability holds (an agent's observation does
+not change when only the state of an agent it is not connected to changes).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import warnings
+from collections.abc import Callable
+from typing import Any, Hashable
+
+import numpy as np
+from gymnasium.utils.env_checker import data_equivalence
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from .errors import ConformanceError, NetworkError
+from .supertype import Supertype
+
+AgentID = Hashable
+EnvFn = Callable[[], Any]
+
+
+def check_env(
+    env_fn: EnvFn,
+    num_cycles: int = 50,
+    seed: int = 0,
+    max_observers: int = 5,
+    max_non_neighbours: int = 3,
+) -> None:
+    """Run every conformance check on the environments built by ``env_fn``.
+
+    Args:
+        env_fn: Builds a fresh parallel environment each call.
+        num_cycles: Steps per episode the PettingZoo tests play.
+        seed: Seed for phantomzoo's own checks.
+        max_observers: How many strategic agents the partial-observability check tests.
+        max_non_neighbours: How many non-neighbours it perturbs per observer.
+
+    Raises:
+        ConformanceError: naming the check that failed and why.
+    """
+    checks: list[tuple[str, Callable[[], None]]] = [
+        ("pettingzoo parallel_api_test", lambda: parallel_api_test(env_fn(), num_cycles)),
+        ("pettingzoo parallel_seed_test", lambda: parallel_seed_test(env_fn, num_cycles)),
+        ("pettingzoo api_test (AEC)", lambda: api_test(parallel_to_aec(env_fn()), num_cycles)),
+        ("pettingzoo seed_test (AEC)", lambda: seed_test(lambda: parallel_to_aec(env_fn()), num_cycles)),
+        ("observations in their spaces", lambda: check_observations_in_space(env_fn(), seed)),
+        (
+            "partial observability",
+            lambda: check_partial_observability(
+                env_fn(), seed, max_observers=max_observers, max_non_neighbours=max_non_neighbours
+            ),
+        ),
+    ]
+    for name, check in checks:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                check()
+        except ConformanceError:
+            raise
+        except AssertionError as exc:
+            raise ConformanceError(f"{name} failed: {exc}") from exc
+
+
+def _random_actions(env: Any, rng: np.random.Generator) -> dict[AgentID, Any]:
+    actions = {}
+    for agent_id in env.agents:
+        space = env.action_space(agent_id)
+        space.seed(int(rng.integers(2**31)))
+        actions[agent_id] = space.sample()
+    return actions
+
+
+def check_observations_in_space(env: Any, seed: int = 0, episodes: int = 2) -> None:
+    """Play random episodes and check every observation lies in its agent's space."""
+    rng = np.random.default_rng(seed)
+    for episode in range(episodes):
+        observations, _ = env.reset(seed=seed + episode)
+        step = 0
+        while True:
+            for agent_id, obs in observations.items():
+                space = env.observation_space(agent_id)
+                if not space.contains(obs):
+                    raise ConformanceError(
+                        f"observation of agent {agent_id!r} at step {step} lies outside its "
+                        f"space {space}: {obs!r}"
+                    )
+            if not env.agents:
+                break
+            observations, *_ = env.step(_random_actions(env, rng))
+            step += 1
+
+
+def check_partial_observability(
+    env: Any,
+    seed: int = 0,
+    warmup_steps: int = 3,
+    max_observers: int = 5,
+    max_non_neighbours: int = 3,
+) -> None:
+    """Check that changing a non-neighbour's state never changes an agent's observation.
+
+    After a few random steps, for each tested strategic agent and each tested agent it is
+    not connected to, a copy of the environment has that non-neighbour's numeric state
+    (attributes and type) perturbed; the observer's observation must stay identical, and
+    its context must refuse the non-neighbour's view.
+    """
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    for _ in range(warmup_steps):
+        if not env.agents:
+            env.reset(seed=seed + 1)
+        env.step(_random_actions(env, rng))
+    if not env.agents:
+        env.reset(seed=seed + 2)
+    network = env.network
+    observers = list(env.agents)[:max_observers]
+    for observer_id in observers:
+        connected = set(network.neighbours(observer_id)) | {observer_id}
+        strangers = [i for i in network.agent_ids if i not in connected]
+        if len(strangers) > max_non_neighbours:
+            picks = np.linspace(0, len(strangers) - 1, max_non_neighbours).round().astype(int)
+            strangers = [strangers[i] for i in sorted(set(picks.tolist()))]
+        baseline = env._observe(observer_id)
+        ctx = env._contexts[observer_id]
+        for stranger_id in strangers:
+            try:
+                ctx.view(stranger_id)
+            except NetworkError:
+                pass
+            else:
+                raise ConformanceError(
+                    f"agent {observer_id!r} could read the view of non-neighbour {stranger_id!r}"
+                )
+            clone = copy.deepcopy(env)
+            changed = _perturb(clone.network[stranger_id])
+            if not changed:
+                continue
+            observed = clone._observe(observer_id)
+            if not data_equivalence(baseline, observed):
+                raise ConformanceError(
+                    f"observation of agent {observer_id!r} changed when only the state of "
+                    f"{stranger_id!r}, which it is not connected to, changed "
+                    f"(perturbed: {changed}). Its observation must depend only on its own "
+                    "state, its context (neighbours' views, env view) and messages"
+                )
+
+
+def _perturb(agent: Any) -> list[str]:
+    """Change every numeric attribute (and type field) of ``agent`` in place."""
+    changed = []
+    for name, value in list(vars(agent).items()):
+        if name in ("_id", "supertype"):
+            continue
+        new = _perturbed(value)
+        if new is not None:
+            setattr(agent, name, new)
+            changed.append(name)
+    agent_type = getattr(agent, "type", None)
+    if isinstance(agent_type, Supertype) and dataclasses.is_dataclass(agent_type):
+        updates = {}
+        for field in dataclasses.fields(agent_type):
+            new = _perturbed(getattr(agent_type, field.name))
+            if new is not None:
+                updates[field.name] = new
+        if updates:
+            agent.type = dataclasses.replace(agent_type, **updates)
+            changed.extend(f"type.{k}" for k in updates)
+    return changed
+
+
+def _perturbed(value: Any) -> Any:
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        return not value
+    if isinstance(value, (int, np.integer)):
+        return value + 7
+    if isinstance(value, (float, np.floating)):
+        return value * 1.5 + 3.25
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number):
+        return value + 1
+    return None
