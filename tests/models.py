@@ -62,9 +62,12 @@ class PingEnv(ph.PhantomEnv):
     """Two talkers, each connected only to its own echo."""
 
     def __init__(self, num_steps=5, supertype=None, **kwargs):
-        agents = [Talker("A", "EA", supertype), Talker("B", "EB", supertype), Echo("EA"), Echo("EB")]
+        agents = [
+            Talker("A", "EA", supertype),
+            Talker("B", "EB", supertype),
+            Echo("EA"),
+            Echo("EB"),
+        ]
         network = ph.Network(agents)
         network.add_connections_from([("A", "EA"), ("B", "EB")])
         super().__init__(num_steps=num_steps, network=network, **kwargs)
-
-

@@ -78,7 +78,9 @@ def test_encoder_decoder_and_reward_objects_replace_methods():
     space = gym.spaces.Box(0, 1, (2,))
     agent = ph.StrategicAgent(
         "S",
-        observation_encoder=LambdaEncoder(space, lambda ctx: np.array([0.5, ctx.current_step / 10])),
+        observation_encoder=LambdaEncoder(
+            space, lambda ctx: np.array([0.5, ctx.current_step / 10])
+        ),
         action_decoder=LambdaDecoder(gym.spaces.Discrete(3), lambda ctx, a: [("C", Ping(int(a)))]),
         reward_function=LambdaRewardFunction(lambda ctx: 1.5),
     )

@@ -46,7 +46,9 @@ def _leaky_env():
 
 
 def test_partial_observability_check_catches_a_leak():
-    with pytest.raises(ConformanceError, match=r"observation of agent 'A' changed when only the state of 'B'"):
+    with pytest.raises(
+        ConformanceError, match=r"observation of agent 'A' changed when only the state of 'B'"
+    ):
         check_partial_observability(_leaky_env())
     with pytest.raises(ConformanceError, match="partial observability|changed when only"):
         check_env(_leaky_env)

@@ -38,7 +38,7 @@ def test_step_returns_five_dicts_without_all_key(ping_env):
 
 def test_episode_truncates_after_num_steps(ping_env):
     ping_env.reset(seed=0)
-    for step in range(5):
+    for _ in range(5):
         _, _, terminations, truncations, _ = ping_env.step({"A": 0, "B": 0})
     assert truncations == {"A": True, "B": True} and not any(terminations.values())
     assert ping_env.agents == []
@@ -138,7 +138,9 @@ def test_context_gives_neighbour_views_only():
     assert set(looker.views) == {"E", "P1"}
     assert looker.env_view == ph.EnvView(current_step=1, proportion_time_elapsed=0.25)
     ctx = env._contexts["A"]
-    with pytest.raises(NetworkError, match=r"agent 'A' cannot see agent 'P2': they are not connected"):
+    with pytest.raises(
+        NetworkError, match=r"agent 'A' cannot see agent 'P2': they are not connected"
+    ):
         ctx.view("P2")
 
 

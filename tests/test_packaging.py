@@ -33,8 +33,18 @@ def test_core_sources_never_import_trainer_libraries():
 @pytest.mark.slow
 def test_wheel_contains_backends_and_envs(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
         check=True,
         capture_output=True,
     )
@@ -43,7 +53,10 @@ def test_wheel_contains_backends_and_envs(tmp_path):
     for package_dir in ("src/phantomzoo", "backends", "envs"):
         for source in (ROOT / package_dir).rglob("*.py"):
             relative = source.relative_to(ROOT / package_dir).as_posix()
-            prefix = {"src/phantomzoo": "phantomzoo", "backends": "phantomzoo/backends",
-                      "envs": "phantomzoo/envs"}[package_dir]
+            prefix = {
+                "src/phantomzoo": "phantomzoo",
+                "backends": "phantomzoo/backends",
+                "envs": "phantomzoo/envs",
+            }[package_dir]
             assert f"{prefix}/{relative}" in names, f"{prefix}/{relative} missing from the wheel"
     assert "phantomzoo/py.typed" in names

@@ -106,7 +106,9 @@ def test_supertype_errors():
 
 def test_one_sampler_object_gives_independent_draws_per_agent():
     sampler = UniformFloatSampler(0.0, 1.0)
-    env = PingEnv(supertype=None, agent_supertypes={"A": TalkerType(sampler), "B": TalkerType(sampler)})
+    env = PingEnv(
+        supertype=None, agent_supertypes={"A": TalkerType(sampler), "B": TalkerType(sampler)}
+    )
     env.reset(seed=0)
     a, b = env.network["A"].type.skill, env.network["B"].type.skill
     assert a != b

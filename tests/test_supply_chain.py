@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import phantomzoo as ph
 from phantomzoo.envs import supply_chain_v0
 from phantomzoo.envs.supply_chain import (
     OrderUpToPolicy,
@@ -11,6 +9,8 @@ from phantomzoo.envs.supply_chain import (
     evaluate_policy_returns,
 )
 from phantomzoo.envs.supply_chain.floor import PlainSupplyChain
+
+import phantomzoo as ph
 from phantomzoo.errors import ConfigError, RegistryError
 from phantomzoo.policy import RandomPolicy
 
@@ -28,7 +28,9 @@ def test_reachable_by_name_and_module():
 def test_registry_errors():
     with pytest.raises(RegistryError, match="Did you mean 'supply_chain_v0'"):
         ph.make("supply_chian_v0")
-    with pytest.raises(ConfigError, match="does not accept 'num_shop' \\(did you mean 'num_shops'\\?\\)"):
+    with pytest.raises(
+        ConfigError, match="does not accept 'num_shop' \\(did you mean 'num_shops'\\?\\)"
+    ):
         ph.make("supply_chain_v0", num_shop=2)
     with pytest.raises(ConfigError, match="num_shops must be an int >= 1"):
         ph.make("supply_chain_v0", num_shops=0)
@@ -37,7 +39,11 @@ def test_registry_errors():
 def test_tutorial_defaults_and_dynamics():
     env = ph.make("supply_chain_v0")
     assert env.config == dict(
-        num_shops=1, num_customers=5, max_order_size=5, shop_max_stock=100, num_steps=100,
+        num_shops=1,
+        num_customers=5,
+        max_order_size=5,
+        shop_max_stock=100,
+        num_steps=100,
         cost_of_carry=0.1,
     )
     obs, _ = env.reset(seed=0)
@@ -53,7 +59,9 @@ def test_tutorial_defaults_and_dynamics():
     assert customers_received == 0
     # Step 2: sales come out of the 30 units.
     obs, rewards, *_ = env.step({"SHOP": np.array([0.0], dtype=np.float32)})
-    assert shop.sales + shop.stock == 30 and rewards["SHOP"] == pytest.approx(shop.sales - 0.1 * shop.stock)
+    assert shop.sales + shop.stock == 30 and rewards["SHOP"] == pytest.approx(
+        shop.sales - 0.1 * shop.stock
+    )
     assert sum(env.network[f"CUST{i}"].received for i in range(1, 6)) == shop.sales
 
 

@@ -164,7 +164,7 @@ class SupplyChainEnv(ph.PhantomEnv):
     def __init__(self):
         # Define agent IDs
         factory_id = "WAREHOUSE"
-        customer_ids = [f"CUST{i+1}" for i in range(NUM_CUSTOMERS)]
+        customer_ids = [f"CUST{i + 1}" for i in range(NUM_CUSTOMERS)]
         shop_id = "SHOP"
 
         factory_agent = FactoryAgent(factory_id)

@@ -40,7 +40,9 @@ class OrderUpToPolicy(Policy):
         return list(orders.reshape(-1, 1))
 
 
-def evaluate_policy_returns(env: Any, policy: Policy, num_episodes: int, seed: int = 0) -> np.ndarray:
+def evaluate_policy_returns(
+    env: Any, policy: Policy, num_episodes: int, seed: int = 0
+) -> np.ndarray:
     """Episode returns of every shop under one shared policy, shape (episodes * shops,)."""
     returns = episode_returns(env, policy_act_fn(env, policy), num_episodes, seed)
     return np.concatenate([returns[i] for i in env.possible_agents])

@@ -204,7 +204,8 @@ class SupplyChainEnv(ph.PhantomEnv):
                 )
             )
             agents.extend(
-                CustomerAgent(c, shop_id, max_order_size, block=min(num_steps, 100)) for c in customer_ids
+                CustomerAgent(c, shop_id, max_order_size, block=min(num_steps, 100))
+                for c in customer_ids
             )
             network_pairs.append((shop_id, factory_id))
             network_pairs.extend((shop_id, c) for c in customer_ids)
@@ -214,5 +215,3 @@ class SupplyChainEnv(ph.PhantomEnv):
         super().__init__(
             num_steps=num_steps, network=network, check_observations=check_observations
         )
-
-

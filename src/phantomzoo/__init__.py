@@ -13,6 +13,7 @@ from .agents import Agent, StrategicAgent, msg_handler
 from .context import Context
 from .env import PhantomEnv
 from .errors import PhantomZooError
+from .fsm import FiniteStateMachineEnv, FSMEnvView, FSMStage, StackelbergEnv
 from .message import Message, MsgPayload, msg_payload
 from .network import Network, StochasticNetwork
 from .policy import Policy
@@ -30,6 +31,10 @@ __all__ = [
     "AgentView",
     "Context",
     "EnvView",
+    "FSMEnvView",
+    "FSMStage",
+    "FiniteStateMachineEnv",
+    "StackelbergEnv",
     "Message",
     "MsgPayload",
     "Network",

@@ -17,8 +17,8 @@ A handler (and ``generate_messages``, ``decode_action``) returns ``None`` or a l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Hashable, TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AgentDefinitionError, MessageError
 from .message import Message, MsgPayload
@@ -107,7 +107,9 @@ class Agent:
             ) from None
 
     # ----------------------------------------------------------------- messages
-    def handle_batch(self, ctx: Context, batch: Sequence[Message]) -> list[tuple[AgentID, MsgPayload]]:
+    def handle_batch(
+        self, ctx: Context, batch: Sequence[Message]
+    ) -> list[tuple[AgentID, MsgPayload]]:
         """Handle all messages delivered to this agent in one resolver round.
 
         The default hands each message to :meth:`handle_message` and collects replies.

@@ -9,8 +9,8 @@ observability rather than leaving it to convention.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Hashable
+from collections.abc import Hashable, Iterator, Mapping, Set
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,20 +36,28 @@ class Context:
 
     Attributes:
         agent: The agent this context belongs to.
-        neighbour_ids: Ids of the agents connected to it.
     """
 
-    __slots__ = ("agent", "neighbour_ids", "_neighbours", "_host", "_views", "_views_epoch")
+    __slots__ = ("agent", "_adjacent", "_agents", "_host", "_views", "_views_epoch")
 
     def __init__(
-        self, agent: Agent, neighbours: Mapping[AgentID, Agent], host: _ContextHost
+        self,
+        agent: Agent,
+        adjacent: Set[AgentID],
+        agents: Mapping[AgentID, Agent],
+        host: _ContextHost,
     ) -> None:
         self.agent = agent
-        self._neighbours = dict(neighbours)
-        self.neighbour_ids: tuple[AgentID, ...] = tuple(self._neighbours)
+        self._adjacent = adjacent  # the network's own (live) adjacency set of the agent
+        self._agents = agents
         self._host = host
-        self._views: dict[AgentID, AgentView | None] = {}
+        self._views: dict[AgentID, AgentView | None] | None = None
         self._views_epoch = -1
+
+    @property
+    def neighbour_ids(self) -> list[AgentID]:
+        """Ids of the agents connected to this one."""
+        return [i for i in self._agents if i in self._adjacent]
 
     @property
     def env_view(self) -> EnvView:
@@ -69,9 +77,7 @@ class Context:
     @property
     def agent_views(self) -> dict[AgentID, AgentView | None]:
         """Views published to this agent by each neighbour (computed once per step)."""
-        for neighbour_id in self.neighbour_ids:
-            self.view(neighbour_id)
-        return dict(self._views)
+        return {i: self.view(i) for i in self.neighbour_ids}
 
     def view(self, neighbour_id: AgentID) -> AgentView | None:
         """The view that neighbour ``neighbour_id`` publishes to this agent.
@@ -83,34 +89,32 @@ class Context:
             NetworkError: if ``neighbour_id`` is not a neighbour of this agent.
         """
         epoch = self._host._view_epoch
-        if self._views_epoch != epoch:
-            self._views = {}
+        views = self._views
+        if views is None or self._views_epoch != epoch:
+            views = self._views = {}
             self._views_epoch = epoch
-        try:
-            return self._views[neighbour_id]
-        except KeyError:
-            pass
-        neighbour = self._neighbours.get(neighbour_id)
-        if neighbour is None:
+        elif neighbour_id in views:
+            return views[neighbour_id]
+        if neighbour_id not in self._adjacent:
             raise NetworkError(
                 f"agent {self.agent.id!r} cannot see agent {neighbour_id!r}: they are not "
-                f"connected. Its neighbours are {list(self.neighbour_ids)}; add a connection "
+                f"connected. Its neighbours are {self.neighbour_ids}; add a connection "
                 "to the network if it should see this agent"
             )
-        result = neighbour.view(self.agent.id)
-        self._views[neighbour_id] = result
+        result = self._agents[neighbour_id].view(self.agent.id)
+        views[neighbour_id] = result
         return result
 
     __getitem__ = view
 
     def __contains__(self, agent_id: object) -> bool:
-        return agent_id in self._neighbours
+        return agent_id in self._adjacent
 
     def __iter__(self) -> Iterator[AgentID]:
         return iter(self.neighbour_ids)
 
     def __repr__(self) -> str:
-        return f"Context(agent={self.agent.id!r}, neighbours={list(self.neighbour_ids)})"
+        return f"Context(agent={self.agent.id!r}, neighbours={self.neighbour_ids})"
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Context:
         import copy
@@ -118,9 +122,9 @@ class Context:
         clone = Context.__new__(Context)
         memo[id(self)] = clone
         clone.agent = copy.deepcopy(self.agent, memo)
-        clone._neighbours = copy.deepcopy(self._neighbours, memo)
-        clone.neighbour_ids = self.neighbour_ids
+        clone._adjacent = copy.deepcopy(self._adjacent, memo)
+        clone._agents = copy.deepcopy(self._agents, memo)
         clone._host = copy.deepcopy(self._host, memo)
-        clone._views = {}
+        clone._views = None
         clone._views_epoch = -1
         return clone

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -22,9 +22,7 @@ class Decoder(ABC):
         """The space actions are drawn from."""
 
     @abstractmethod
-    def decode(
-        self, ctx: Context, action: Any
-    ) -> Sequence[tuple[Hashable, MsgPayload]] | None:
+    def decode(self, ctx: Context, action: Any) -> Sequence[tuple[Hashable, MsgPayload]] | None:
         """Messages to send for ``action``."""
 
 

@@ -13,36 +13,35 @@ One step:
 ``reset(seed=s)`` seeds the one generator (``env.np_random``) every random draw comes
 from: supertype samplers, stochastic edges, resolver shuffles and agents (through
 ``ctx.rng``). Same seed and actions give the same episode.
+
+Trainers may drive any phantomzoo env, staged or not, through the *acting-agents*
+protocol: ``acting_reset(seed)`` and ``acting_step(actions)`` (see
+:class:`~phantomzoo.fsm.FiniteStateMachineEnv`); for a parallel env they are ``reset``
+and ``step``.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Mapping
-from typing import Any, Hashable
+from collections.abc import Hashable, Mapping
+from typing import Any
 
-import gymnasium as gym
-import numpy as np
 from pettingzoo import ParallelEnv
 
-from .agents import Agent, StrategicAgent
-from .context import Context
-from .errors import (
-    ActionError,
-    AgentDefinitionError,
-    EpisodeOverError,
-    NetworkError,
-    ObservationError,
-    SupertypeError,
-)
+from .engine import ModelEngine
 from .network import Network
 from .supertype import Supertype
-from .views import EnvView
 
 AgentID = Hashable
+StepResult = tuple[
+    dict[AgentID, Any],
+    dict[AgentID, float],
+    dict[AgentID, bool],
+    dict[AgentID, bool],
+    dict[AgentID, dict[str, Any]],
+]
 
 
-class PhantomEnv(ParallelEnv):
+class PhantomEnv(ModelEngine, ParallelEnv):
     """A PettingZoo ``ParallelEnv`` over a network of agents.
 
     Subclass it, build the network in ``__init__`` and call ``super().__init__``.
@@ -74,249 +73,50 @@ class PhantomEnv(ParallelEnv):
         type_augmented_observations: bool = True,
         check_observations: bool = False,
     ) -> None:
-        if not isinstance(num_steps, (int, np.integer)) or num_steps < 1:
-            raise ActionError(f"num_steps must be an int >= 1, got {num_steps!r}")
-        if not isinstance(network, Network):
-            raise NetworkError(f"network must be a ph.Network, got {network!r}")
-        self.num_steps = int(num_steps)
-        self.network = network
-        self.env_supertype = env_supertype
-        self.env_type: Supertype | None = None
-        self.type_augmented_observations = type_augmented_observations
-        self.check_observations = check_observations
-        for agent_id, supertype in (agent_supertypes or {}).items():
-            network[agent_id].supertype = supertype
-        self.agent_supertypes = dict(agent_supertypes or {})
-        for supertype in [env_supertype, *(a.supertype for a in network._agents.values())]:
-            if supertype is not None and not isinstance(supertype, Supertype):
-                raise SupertypeError(f"supertypes must be ph.Supertype instances, got {supertype!r}")
-
-        self.possible_agents: list[AgentID] = [
-            i for i, a in network._agents.items() if isinstance(a, StrategicAgent)
-        ]
-        self.agents: list[AgentID] = []
-        self._observation_spaces: dict[AgentID, gym.Space[Any]] = {}
-        self._action_spaces: dict[AgentID, gym.Space[Any]] = {}
-        self._augmented: set[AgentID] = set()
-        for agent_id in self.possible_agents:
-            self._build_spaces(network._agents[agent_id])
-
-        self.np_random: np.random.Generator | None = None  # type: ignore[assignment]
-        self.current_step = 0
-        self.env_view = EnvView(0, 0.0)
-        self._view_epoch = 0
-        self._contexts: dict[AgentID, Context] = {}
-        self._contexts_version = -1
-        self._type_vectors: dict[AgentID, np.ndarray] = {}
-        self._episode_over = True
-        self._ever_reset = False
-        self._live: set[AgentID] = set()
-
-    # ------------------------------------------------------------------ spaces
-    def _build_spaces(self, agent: StrategicAgent) -> None:
-        obs_space, act_space = agent.observation_space, agent.action_space
-        for name, space in (("observation_space", obs_space), ("action_space", act_space)):
-            if not isinstance(space, gym.Space):
-                raise AgentDefinitionError(
-                    f"strategic agent {agent.id!r} ({type(agent).__name__}) has {name} = "
-                    f"{space!r}; set self.{name} to a gymnasium space in __init__ (or pass "
-                    "an encoder/decoder that provides it)"
-                )
-        if self.type_augmented_observations and agent.supertype is not None:
-            obs_space = self._augment_space(agent, obs_space)
-            self._augmented.add(agent.id)
-        self._observation_spaces[agent.id] = obs_space
-        self._action_spaces[agent.id] = act_space
-
-    @staticmethod
-    def _augment_space(agent: StrategicAgent, space: gym.Space[Any]) -> gym.Space[Any]:
-        low, high = agent.supertype.bounds()  # type: ignore[union-attr]
-        if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
-            return gym.spaces.Box(
-                low=np.concatenate([space.low, low]).astype(space.dtype),
-                high=np.concatenate([space.high, high]).astype(space.dtype),
-                dtype=space.dtype,
-            )
-        if isinstance(space, gym.spaces.Dict):
-            if "type" in space.spaces:
-                raise SupertypeError(
-                    f"agent {agent.id!r}: its Dict observation space already has a 'type' "
-                    "key; rename it or build the env with type_augmented_observations=False"
-                )
-            return gym.spaces.Dict(
-                {**space.spaces, "type": gym.spaces.Box(low, high, dtype=np.float32)}
-            )
-        raise SupertypeError(
-            f"agent {agent.id!r} has a supertype but its observation space {space} is "
-            "neither a 1-D Box nor a Dict, so its type cannot be appended; use one of "
-            "those or build the env with type_augmented_observations=False"
+        self._init_engine(
+            num_steps,
+            network,
+            env_supertype,
+            agent_supertypes,
+            type_augmented_observations,
+            check_observations,
         )
+        self._live: set[AgentID] = set()
+        self._episode_over = True
 
-    def observation_space(self, agent: AgentID) -> gym.Space[Any]:
-        """The observation space of strategic agent ``agent`` (same object every call)."""
-        try:
-            return self._observation_spaces[agent]
-        except KeyError:
-            raise ActionError(self._not_strategic(agent)) from None
-
-    def action_space(self, agent: AgentID) -> gym.Space[Any]:
-        """The action space of strategic agent ``agent`` (same object every call)."""
-        try:
-            return self._action_spaces[agent]
-        except KeyError:
-            raise ActionError(self._not_strategic(agent)) from None
-
-    # ------------------------------------------------------------------- reset
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
         """Start a new episode; returns ``(observations, infos)`` for every strategic agent."""
-        if seed is not None:
-            self.np_random = np.random.Generator(np.random.PCG64(seed))
-        elif self.np_random is None:
-            self.np_random = np.random.Generator(np.random.PCG64())
-        rng = self.np_random
-        network = self.network
-
-        shared: dict[int, Any] = {}
-        if self.env_supertype is not None:
-            self.env_type = self.env_supertype.sample(rng, shared)
-        self._type_vectors = {}
-        for agent in network._agents.values():
-            if agent.supertype is not None:
-                agent.type = agent.supertype.sample(rng, shared)
-                if agent.id in self._augmented:
-                    self._type_vectors[agent.id] = agent.type.to_array()
-        network.reset(rng)
-        if network._version != self._contexts_version:
-            self._build_contexts()
-        for agent in network._agents.values():
-            agent.reset()
-
-        self.current_step = 0
-        self.env_view = self.view()
-        self._view_epoch += 1
+        self._begin_episode(seed)
         self.agents = list(self.possible_agents)
         self._live = set(self.agents)
         self._episode_over = not self.agents
-        self._ever_reset = True
-        observations = {i: self._observe(i) for i in self.agents}
-        infos: dict[AgentID, dict[str, Any]] = {i: {} for i in self.agents}
-        return observations, infos
+        observations = self._observe_many(self.agents)
+        return observations, {i: {} for i in self.agents}
 
-    def _build_contexts(self) -> None:
-        network = self.network
-        agents = network._agents
-        self._contexts = {
-            agent_id: Context(agent, {n: agents[n] for n in network.neighbours(agent_id)}, self)
-            for agent_id, agent in agents.items()
-        }
-        self._contexts_version = network._version
-        contexts = self._contexts
-
-        def overrides(agent: Agent, name: str) -> bool:
-            return getattr(type(agent), name) is not getattr(Agent, name)
-
-        pairs = list(agents.items())
-        self._pre_calls = [
-            (a.pre_message_resolution, contexts[i])
-            for i, a in pairs
-            if overrides(a, "pre_message_resolution")
-        ]
-        self._post_calls = [
-            (a.post_message_resolution, contexts[i])
-            for i, a in pairs
-            if overrides(a, "post_message_resolution")
-        ]
-        self._decoders = [
-            (i, a.decode_action, contexts[i])
-            for i, a in pairs
-            if i in self._observation_spaces
-        ]
-        self._generators = [
-            (i, a.generate_messages, contexts[i])
-            for i, a in pairs
-            if overrides(a, "generate_messages")
-        ]
-
-    def view(self) -> EnvView:
-        """The environment's view for the current step; override to publish more."""
-        return EnvView(self.current_step, self.current_step / self.num_steps)
-
-    # -------------------------------------------------------------------- step
-    def step(self, actions: Mapping[AgentID, Any]) -> tuple[
-        dict[AgentID, Any],
-        dict[AgentID, float],
-        dict[AgentID, bool],
-        dict[AgentID, bool],
-        dict[AgentID, dict[str, Any]],
-    ]:
+    def step(self, actions: Mapping[AgentID, Any]) -> StepResult:
         """Advance one step with an action for every live strategic agent."""
         if self._episode_over:
             self._raise_episode_over()
         if actions.keys() != self._live:
-            self._raise_bad_actions(actions)
-        # A step allocates many short-lived, acyclic objects (payloads, messages, reply
-        # lists); reference counting frees them all. Pausing the cyclic collector for the
-        # step stops it from repeatedly scanning every agent of a large model (2x faster
-        # at 1000 shops). It is re-enabled, as it was, before step returns.
-        gc_was_enabled = gc.isenabled()
-        if gc_was_enabled:
-            gc.disable()
-        try:
-            return self._step(actions)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+            self._raise_bad_actions(actions, self.agents, "the live agents", self._live)
+        acting = self.agents
+        self._resolve_step(acting, actions)
 
-    def _step(self, actions: Mapping[AgentID, Any]) -> tuple[
-        dict[AgentID, Any],
-        dict[AgentID, float],
-        dict[AgentID, bool],
-        dict[AgentID, bool],
-        dict[AgentID, dict[str, Any]],
-    ]:
         network = self.network
         contexts = self._contexts
         agents = network._agents
-
-        self.current_step += 1
-        self.env_view = self.view()
-        self._view_epoch += 1
-        for hook, ctx in self._pre_calls:
-            hook(ctx)
-        send = network.send
-        pending: dict[AgentID, list[Any]] = {}
-        for agent_id, decode, ctx in self._decoders:
-            if agent_id in actions:  # the strategic agents still live, in network order
-                replies = decode(ctx, actions[agent_id])
-                if replies:
-                    send(agent_id, replies, pending)
-        for agent_id, generate, ctx in self._generators:
-            replies = generate(ctx)
-            if replies:
-                send(agent_id, replies, pending)
-        network.resolve(pending, contexts, self.np_random)
-        for hook, ctx in self._post_calls:
-            hook(ctx)
-
-        observations = {}
+        observations = self._observe_many(acting)
         rewards = {}
         terminations = {}
         truncations = {}
         infos = {}
         out_of_time = self.current_step >= self.num_steps
         finished = []
-        check = self.check_observations
-        for agent_id in self.agents:
+        for agent_id in acting:
             agent = agents[agent_id]
             ctx = contexts[agent_id]
-            obs = agent.encode_observation(ctx)
-            if obs.__class__ is not np.ndarray or check or agent_id in self._type_vectors:
-                obs = self._finish_observation(agent_id, obs)
-            elif obs.dtype != self._observation_spaces[agent_id].dtype:
-                obs = self._finish_observation(agent_id, obs)
-            observations[agent_id] = obs
             rewards[agent_id] = float(agent.compute_reward(ctx))
             terminated = bool(agent.is_terminated(ctx))
             truncated = out_of_time or bool(agent.is_truncated(ctx))
@@ -327,73 +127,22 @@ class PhantomEnv(ParallelEnv):
                 finished.append(agent_id)
         if finished:
             self._live.difference_update(finished)
-            self.agents = [i for i in self.agents if i in self._live]
+            self.agents = [i for i in acting if i in self._live]
             self._episode_over = not self.agents
         return observations, rewards, terminations, truncations, infos
 
-    def _observe(self, agent_id: AgentID) -> Any:
-        agent = self.network._agents[agent_id]
-        return self._finish_observation(agent_id, agent.encode_observation(self._contexts[agent_id]))
+    # ------------------------------------------------ acting-agents protocol
+    @property
+    def acting_agents(self) -> list[AgentID]:
+        """The agents that must act in the next ``acting_step`` (all live agents)."""
+        return self.agents
 
-    def _finish_observation(self, agent_id: AgentID, obs: Any) -> Any:
-        """Append the agent's type if augmented, cast to the space's dtype, check if asked."""
-        space = self._observation_spaces[agent_id]
-        type_vector = self._type_vectors.get(agent_id)
-        if type_vector is not None:
-            if isinstance(obs, dict):
-                obs = {**obs, "type": type_vector}
-            else:
-                obs = np.concatenate((np.asarray(obs, dtype=space.dtype).ravel(), type_vector))
-        if isinstance(space, gym.spaces.Box) and getattr(obs, "dtype", None) != space.dtype:
-            obs = np.asarray(obs, dtype=space.dtype)
-        if self.check_observations and not space.contains(obs):
-            raise ObservationError(
-                f"observation of agent {agent_id!r} at step {self.current_step} lies outside "
-                f"its space {space}: {obs!r}. Fix encode_observation or widen the space"
-            )
-        return obs
+    def acting_reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
+        """Same as :meth:`reset` (every agent acts every step in a parallel env)."""
+        return self.reset(seed=seed, options=options)
 
-    # ------------------------------------------------------------------ errors
-    def _not_strategic(self, agent_id: AgentID) -> str:
-        if agent_id in self.network:
-            kind = type(self.network[agent_id]).__name__
-            return (
-                f"agent {agent_id!r} ({kind}) is not a StrategicAgent: it does not observe or "
-                f"act. Strategic agents: {self.possible_agents}"
-            )
-        return f"unknown agent {agent_id!r}; strategic agents are {self.possible_agents}"
-
-    def _raise_episode_over(self) -> None:
-        if not self._ever_reset:
-            raise EpisodeOverError("step() called before reset(); call env.reset(seed=...) first")
-        raise EpisodeOverError(
-            "step() called after the episode ended (every agent terminated or truncated); "
-            "call env.reset() to start a new episode"
-        )
-
-    def _raise_bad_actions(self, actions: Mapping[AgentID, Any]) -> None:
-        if not isinstance(actions, Mapping):
-            raise ActionError(f"step() expects a dict {{agent_id: action}}, got {actions!r}")
-        for agent_id in actions:
-            if agent_id not in self._live:
-                if agent_id in self._observation_spaces:
-                    raise ActionError(
-                        f"action given for agent {agent_id!r}, which has already terminated or "
-                        "truncated; send actions only for the agents in env.agents"
-                    )
-                raise ActionError(f"action given for {self._not_strategic(agent_id)}")
-        missing = [i for i in self.agents if i not in actions]
-        raise ActionError(
-            f"no action given for live agent(s) {missing}; step() needs an action for every "
-            "agent in env.agents"
-        )
-
-    def state(self) -> np.ndarray:
-        raise NotImplementedError("phantomzoo environments do not define a global state")
-
-    def render(self) -> None:
-        """Nothing to render; models expose their state through metrics and rollouts."""
-        return None
-
-    def close(self) -> None:
-        """Release resources (none are held)."""
+    def acting_step(self, actions: Mapping[AgentID, Any]) -> StepResult:
+        """Same as :meth:`step`."""
+        return self.step(actions)

@@ -63,3 +63,7 @@ class ConformanceError(PhantomZooError, AssertionError):
 
 class ConfigError(PhantomZooError, ValueError):
     """A configuration value (environment keyword, option) is unknown or invalid."""
+
+
+class StageError(PhantomZooError, ValueError):
+    """A finite-state-machine stage graph is malformed or a transition is not allowed."""

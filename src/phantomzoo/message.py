@@ -17,8 +17,8 @@ payload; the network checks the restriction on every send.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, Hashable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 from .errors import MessageError
 
@@ -160,9 +160,7 @@ def _as_type_tuple(spec: Any, role: str, payload_name: str) -> tuple[Any, ...] |
     return tuple(items)
 
 
-def msg_payload(
-    sender_type: Any = None, receiver_type: Any = None
-) -> Callable[[type[T]], type[T]]:
+def msg_payload(sender_type: Any = None, receiver_type: Any = None) -> Callable[[type[T]], type[T]]:
     """Class decorator making a payload and restricting who may send and receive it.
 
     Args:
@@ -267,6 +265,4 @@ class Message(tuple):
         raise AttributeError("messages are immutable")
 
     def __repr__(self) -> str:
-        return (
-            f"Message(sender_id={self[0]!r}, receiver_id={self[1]!r}, payload={self[2]!r})"
-        )
+        return f"Message(sender_id={self[0]!r}, receiver_id={self[1]!r}, payload={self[2]!r})"

@@ -8,8 +8,8 @@ re-draws the edges on every environment reset from the episode's seeded generato
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,8 @@ class Network:
         self._agents: dict[AgentID, Agent] = {}
         self._adj: dict[AgentID, set[AgentID]] = {}
         self._version = 0  # bumped whenever edges change, so contexts can be rebuilt
+        self._order: dict[AgentID, int] = {}
+        self._order_version = -1
         self.add_agents(agents or [])
 
     # ------------------------------------------------------------------ agents
@@ -127,9 +129,7 @@ class Network:
                 ) from None
             self.add_connection(id_a, id_b)
 
-    def add_connections_between(
-        self, ids_a: Iterable[AgentID], ids_b: Iterable[AgentID]
-    ) -> None:
+    def add_connections_between(self, ids_a: Iterable[AgentID], ids_b: Iterable[AgentID]) -> None:
         """Connect every agent of ``ids_a`` with every agent of ``ids_b``."""
         ids_b = list(ids_b)
         for id_a in ids_a:
@@ -144,8 +144,7 @@ class Network:
         n = len(agent_ids)
         if matrix.shape != (n, n):
             raise NetworkError(
-                f"adjacency matrix has shape {matrix.shape}, expected ({n}, {n}) for "
-                f"{n} agent ids"
+                f"adjacency matrix has shape {matrix.shape}, expected ({n}, {n}) for {n} agent ids"
             )
         if not np.array_equal(matrix, matrix.T):
             raise NetworkError("adjacency matrix must be symmetric: connections are undirected")
@@ -164,7 +163,10 @@ class Network:
         adjacent = self._adj.get(agent_id)
         if adjacent is None:
             raise NetworkError(self._unknown(agent_id))
-        return [i for i in self._agents if i in adjacent]
+        if self._order_version != self._version:
+            self._order = {i: n for n, i in enumerate(self._agents)}
+            self._order_version = self._version
+        return sorted(adjacent, key=self._order.__getitem__)
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
         """Called by the environment on every reset (static networks do nothing)."""
@@ -193,9 +195,7 @@ class Network:
                 if receiver_id not in adjacent:
                     self._raise_missing_edge(sender_id, receiver_id)
                 if payload._pz_restricted:
-                    check_payload_types(
-                        payload, self._agents[sender_id], self._agents[receiver_id]
-                    )
+                    check_payload_types(payload, self._agents[sender_id], self._agents[receiver_id])
                 message = _tuple_new(Message, (sender_id, receiver_id, payload))
                 batch = pending.get(receiver_id)
                 if batch is None:
@@ -263,9 +263,7 @@ class StochasticNetwork(Network):
             raise NetworkError(f"cannot connect agent {id_a!r} to itself")
         rate = float(rate)
         if not 0.0 <= rate <= 1.0:
-            raise NetworkError(
-                f"connection {id_a!r}-{id_b!r}: rate must be in [0, 1], got {rate}"
-            )
+            raise NetworkError(f"connection {id_a!r}-{id_b!r}: rate must be in [0, 1], got {rate}")
         key = (id_a, id_b) if (id_b, id_a) not in self._rates else (id_b, id_a)
         self._rates[key] = rate
         if rate > 0.0:

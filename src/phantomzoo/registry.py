@@ -104,9 +104,7 @@ def check_kwargs(factory: Callable[..., Any], config: dict[str, Any], name: str)
         for key in unknown:
             close = difflib.get_close_matches(key, accepted, n=1)
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ConfigError(
-            f"{name} does not accept {', '.join(hints)}; it accepts {accepted}"
-        )
+        raise ConfigError(f"{name} does not accept {', '.join(hints)}; it accepts {accepted}")
 
 
 register(

@@ -11,8 +11,8 @@ to its receiver with :meth:`Resolver.deliver`, which queues the replies through
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Hashable
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 

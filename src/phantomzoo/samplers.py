@@ -83,9 +83,7 @@ class UniformFloatSampler(Sampler):
         self.low = _finite("low", low, name)
         self.high = _finite("high", high, name)
         if not self.low <= self.high:
-            raise SamplerError(
-                f"{name}: low ({low}) must be <= high ({high}); swap them"
-            )
+            raise SamplerError(f"{name}: low ({low}) must be <= high ({high}); swap them")
         self.clip_low = clip_low
         self.clip_high = clip_high
 

@@ -31,8 +31,7 @@ class Supertype:
     def _fields(self) -> tuple[dataclasses.Field[Any], ...]:
         if not dataclasses.is_dataclass(self):
             raise SupertypeError(
-                f"{type(self).__name__} is not a dataclass; decorate it with "
-                "@dataclasses.dataclass"
+                f"{type(self).__name__} is not a dataclass; decorate it with @dataclasses.dataclass"
             )
         return dataclasses.fields(self)
 

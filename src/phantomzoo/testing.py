@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import warnings
-from collections.abc import Callable
-from typing import Any, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 from gymnasium.utils.env_checker import data_equivalence
@@ -49,7 +49,10 @@ def check_env(
         ("pettingzoo parallel_api_test", lambda: parallel_api_test(env_fn(), num_cycles)),
         ("pettingzoo parallel_seed_test", lambda: parallel_seed_test(env_fn, num_cycles)),
         ("pettingzoo api_test (AEC)", lambda: api_test(parallel_to_aec(env_fn()), num_cycles)),
-        ("pettingzoo seed_test (AEC)", lambda: seed_test(lambda: parallel_to_aec(env_fn()), num_cycles)),
+        (
+            "pettingzoo seed_test (AEC)",
+            lambda: seed_test(lambda: parallel_to_aec(env_fn()), num_cycles),
+        ),
         ("observations in their spaces", lambda: check_observations_in_space(env_fn(), seed)),
         (
             "partial observability",

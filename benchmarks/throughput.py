@@ -1,0 +1,111 @@
+"""Throughput of the tutorial supply chain against a plain-Python floor and Phantom 2.2.
+
+Runs whole episodes (resets included) of ``supply_chain_v0`` under uniform random
+actions at each number of shops, does the same with the hand-written floor
+(:class:`phantomzoo.envs.supply_chain.floor.PlainSupplyChain`), prints the table and the
+goal checks, and writes everything with the machine's description as JSON::
+
+    python benchmarks/throughput.py                       # 1,10,100,1000 shops, >= 3 s each
+    python benchmarks/throughput.py --shops 1,10 --min-seconds 1
+
+Goals (printed as PASS or MISS from the numbers just measured, never assumed):
+5x Phantom 2.2 at 1 shop (>= 58,000 env-steps/s), 10x at 1000 shops
+(>= 70,000 shop-steps/s), and a cost per shop-step that does not grow with shops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from phantomzoo import benchmarking as bm
+from phantomzoo.errors import PhantomZooError
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput.json"
+
+
+def parse_shops(text: str) -> tuple[int, ...]:
+    """``"1,10,100"`` -> ``(1, 10, 100)``."""
+    try:
+        counts = tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 1, got {text!r}")
+    return counts
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--shops",
+        type=parse_shops,
+        default=(1, 10, 100, 1000),
+        help="comma-separated shop counts (default: 1,10,100,1000)",
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=2.0,
+        help="least seconds per measurement, framework and floor each (default: 2)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="measurements per size and side; the median is reported (default: 3)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="episode and action seed")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="JSON file to write (default: benchmarks/results/throughput.json)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    machine = bm.machine_info()
+    print(f"{machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs")
+    print(
+        f"supply_chain_v0, random actions, median of {args.repeats} runs of "
+        f">= {args.min_seconds:g} s each\n"
+    )
+
+    started = time.perf_counter()
+    rows = bm.supply_chain_throughput_table(args.shops, args.min_seconds, args.seed, args.repeats)
+    print(bm.format_table(rows, bm.THROUGHPUT_COLUMNS))
+    print()
+    goals = bm.check_goals(rows)
+    for goal in goals:
+        print(f"{goal['status']:4}  {goal['name']}: {goal['detail']}")
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "benchmark": "supply_chain_v0 throughput",
+        "settings": {
+            "shops": list(args.shops),
+            "min_seconds": args.min_seconds,
+            "repeats": args.repeats,
+            "seed": args.seed,
+        },
+        "machine": machine,
+        "phantom_reference_shop_steps_per_s": bm.PHANTOM_REFERENCE,
+        "rows": rows,
+        "goals": goals,
+        "wall_seconds": time.perf_counter() - started,
+    }
+    args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    print(f"\nWrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except PhantomZooError as exc:
+        raise SystemExit(f"{Path(__file__).name}: error: {exc}") from None
