@@ -112,3 +112,13 @@ register(
     "phantomzoo.envs.supply_chain:SupplyChainEnv",
     description="Tutorial supply chain: factory, customers and learning shops (1-1000 shops)",
 )
+register(
+    "supply_chain_paper_v0",
+    "phantomzoo.envs.supply_chain_paper:PaperSupplyChainEnv",
+    description="Paper supply chain: cost-of-carry types, restock/sale stages, prices in views",
+)
+register(
+    "digital_ads_v0",
+    "phantomzoo.envs.digital_ads:DigitalAdsEnv",
+    description="Digital-ads market: publisher, ad exchange auctions, advertiser families (6-1200)",
+)

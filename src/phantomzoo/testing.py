@@ -8,14 +8,17 @@ not change when only the state of an agent it is not connected to changes).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import io
 import warnings
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
 from gymnasium.utils.env_checker import data_equivalence
+from pettingzoo import AECEnv
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 from pettingzoo.utils.conversions import parallel_to_aec
 
@@ -45,14 +48,26 @@ def check_env(
     Raises:
         ConformanceError: naming the check that failed and why.
     """
-    checks: list[tuple[str, Callable[[], None]]] = [
-        ("pettingzoo parallel_api_test", lambda: parallel_api_test(env_fn(), num_cycles)),
-        ("pettingzoo parallel_seed_test", lambda: parallel_seed_test(env_fn, num_cycles)),
-        ("pettingzoo api_test (AEC)", lambda: api_test(parallel_to_aec(env_fn()), num_cycles)),
-        (
-            "pettingzoo seed_test (AEC)",
-            lambda: seed_test(lambda: parallel_to_aec(env_fn()), num_cycles),
-        ),
+    probe = env_fn()
+    if isinstance(probe, AECEnv):
+        checks: list[tuple[str, Callable[[], None]]] = [
+            ("pettingzoo api_test (AEC)", lambda: api_test(env_fn(), num_cycles)),
+            ("pettingzoo seed_test (AEC)", lambda: seed_test(env_fn, num_cycles)),
+        ]
+    else:
+        checks = [
+            ("pettingzoo parallel_api_test", lambda: parallel_api_test(env_fn(), num_cycles)),
+            ("pettingzoo parallel_seed_test", lambda: parallel_seed_test(env_fn, num_cycles)),
+            (
+                "pettingzoo api_test (AEC)",
+                lambda: api_test(parallel_to_aec(env_fn()), num_cycles),
+            ),
+            (
+                "pettingzoo seed_test (AEC)",
+                lambda: seed_test(lambda: parallel_to_aec(env_fn()), num_cycles),
+            ),
+        ]
+    checks += [
         ("observations in their spaces", lambda: check_observations_in_space(env_fn(), seed)),
         (
             "partial observability",
@@ -63,7 +78,7 @@ def check_env(
     ]
     for name, check in checks:
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
                 check()
         except ConformanceError:
@@ -74,7 +89,7 @@ def check_env(
 
 def _random_actions(env: Any, rng: np.random.Generator) -> dict[AgentID, Any]:
     actions = {}
-    for agent_id in env.agents:
+    for agent_id in env.acting_agents:
         space = env.action_space(agent_id)
         space.seed(int(rng.integers(2**31)))
         actions[agent_id] = space.sample()
@@ -82,10 +97,13 @@ def _random_actions(env: Any, rng: np.random.Generator) -> dict[AgentID, Any]:
 
 
 def check_observations_in_space(env: Any, seed: int = 0, episodes: int = 2) -> None:
-    """Play random episodes and check every observation lies in its agent's space."""
+    """Play random episodes and check every observation lies in its agent's space.
+
+    Works on any phantomzoo env through the acting-agents protocol.
+    """
     rng = np.random.default_rng(seed)
     for episode in range(episodes):
-        observations, _ = env.reset(seed=seed + episode)
+        observations, _ = env.acting_reset(seed=seed + episode)
         step = 0
         while True:
             for agent_id, obs in observations.items():
@@ -95,9 +113,9 @@ def check_observations_in_space(env: Any, seed: int = 0, episodes: int = 2) -> N
                         f"observation of agent {agent_id!r} at step {step} lies outside its "
                         f"space {space}: {obs!r}"
                     )
-            if not env.agents:
+            if not env.acting_agents:
                 break
-            observations, *_ = env.step(_random_actions(env, rng))
+            observations, *_ = env.acting_step(_random_actions(env, rng))
             step += 1
 
 
@@ -116,15 +134,15 @@ def check_partial_observability(
     its context must refuse the non-neighbour's view.
     """
     rng = np.random.default_rng(seed)
-    env.reset(seed=seed)
+    env.acting_reset(seed=seed)
     for _ in range(warmup_steps):
-        if not env.agents:
-            env.reset(seed=seed + 1)
-        env.step(_random_actions(env, rng))
-    if not env.agents:
-        env.reset(seed=seed + 2)
+        if not env.acting_agents:
+            env.acting_reset(seed=seed + 1)
+        env.acting_step(_random_actions(env, rng))
+    if not env.acting_agents:
+        env.acting_reset(seed=seed + 2)
     network = env.network
-    observers = list(env.agents)[:max_observers]
+    observers = list(env.possible_agents)[:max_observers]
     for observer_id in observers:
         connected = set(network.neighbours(observer_id)) | {observer_id}
         strangers = [i for i in network.agent_ids if i not in connected]
