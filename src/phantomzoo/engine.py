@@ -177,6 +177,22 @@ class ModelEngine:
             for i, a in pairs
             if overrides(a, "generate_messages")
         ]
+        # Strategic agents that can end before the time limit (the others never do).
+        self._enders = [
+            (i, a.is_terminated, a.is_truncated, contexts[i])
+            for i, a in pairs
+            if i in self._observation_spaces
+            and (
+                type(a).is_terminated is not StrategicAgent.is_terminated
+                or type(a).is_truncated is not StrategicAgent.is_truncated
+            )
+        ]
+        self._info_ids = {
+            i
+            for i, a in pairs
+            if i in self._observation_spaces
+            and type(a).collect_infos is not StrategicAgent.collect_infos
+        }
 
     def view(self) -> EnvView:
         """The environment's view for the current step; override to publish more."""
@@ -244,6 +260,15 @@ class ModelEngine:
                 f"its space {space}: {obs!r}. Fix encode_observation or widen the space"
             )
         return obs
+
+    def _collect_infos(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, dict[str, Any]]:
+        """``collect_infos`` of each agent (an empty dict for agents that do not define it)."""
+        with_infos = self._info_ids
+        agents = self.network._agents
+        contexts = self._contexts
+        return {
+            i: agents[i].collect_infos(contexts[i]) if i in with_infos else {} for i in agent_ids
+        }
 
     def _observe_many(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, Any]:
         """Observations of several agents, with a fast path for plain float arrays."""

@@ -104,27 +104,23 @@ class PhantomEnv(ModelEngine, ParallelEnv):
         acting = self.agents
         self._resolve_step(acting, actions)
 
-        network = self.network
+        agents = self.network._agents
         contexts = self._contexts
-        agents = network._agents
         observations = self._observe_many(acting)
-        rewards = {}
-        terminations = {}
-        truncations = {}
-        infos = {}
+        rewards = {i: float(agents[i].compute_reward(contexts[i])) for i in acting}
         out_of_time = self.current_step >= self.num_steps
-        finished = []
-        for agent_id in acting:
-            agent = agents[agent_id]
-            ctx = contexts[agent_id]
-            rewards[agent_id] = float(agent.compute_reward(ctx))
-            terminated = bool(agent.is_terminated(ctx))
-            truncated = out_of_time or bool(agent.is_truncated(ctx))
-            terminations[agent_id] = terminated
-            truncations[agent_id] = truncated
-            infos[agent_id] = agent.collect_infos(ctx)
-            if terminated or truncated:
-                finished.append(agent_id)
+        terminations = dict.fromkeys(acting, False)
+        truncations = dict.fromkeys(acting, out_of_time)
+        finished = list(acting) if out_of_time else []
+        for agent_id, is_terminated, is_truncated, ctx in self._enders:
+            if agent_id in self._live:
+                terminated = bool(is_terminated(ctx))
+                truncated = out_of_time or bool(is_truncated(ctx))
+                terminations[agent_id] = terminated
+                truncations[agent_id] = truncated
+                if (terminated or truncated) and not out_of_time:
+                    finished.append(agent_id)
+        infos = self._collect_infos(acting)
         if finished:
             self._live.difference_update(finished)
             self.agents = [i for i in acting if i in self._live]

@@ -157,6 +157,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         self.initial_stage = initial_stage
         self.current_stage = initial_stage
         self._live: list[AgentID] = []
+        self._live_set: set[AgentID] = set()
+        self._acting_cache: dict[StageID, tuple[list[AgentID], set[AgentID]]] = {}
         self._carry_rewards: dict[AgentID, float] = {}
         self._observations: dict[AgentID, Any] = {}
         self._turns: list[AgentID] = []
@@ -238,8 +240,21 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
     @property
     def acting_agents(self) -> list[AgentID]:
         """The live agents that act in the current stage, in turn order."""
-        live = self._live
-        return [i for i in self._stages[self.current_stage].acting_agents if i in live]
+        return list(self._acting()[0])
+
+    def _acting(self) -> tuple[list[AgentID], set[AgentID]]:
+        """The current stage's live acting agents as a list and a set (cached)."""
+        cached = self._acting_cache.get(self.current_stage)
+        if cached is None:
+            live = self._live_set
+            acting = [i for i in self._stages[self.current_stage].acting_agents if i in live]
+            cached = self._acting_cache[self.current_stage] = (acting, set(acting))
+        return cached
+
+    def _set_live(self, live: list[AgentID]) -> None:
+        self._live = live
+        self._live_set = set(live)
+        self._acting_cache = {}
 
     def acting_reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
@@ -247,9 +262,9 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         """Start an episode; observations and infos of the agents that act first."""
         self.current_stage = self.initial_stage
         self._begin_episode(seed)
-        self._live = list(self.possible_agents)
+        self._set_live(list(self.possible_agents))
         self._carry_rewards = {}
-        while not self.acting_agents and self._live:  # stages played by the env alone
+        while not self._acting()[0] and self._live:  # stages played by the env alone
             self._play_stage([], {}, self._carry_rewards, {})
         acting = self.acting_agents
         return self._observe_many(acting), {i: {} for i in acting}
@@ -266,23 +281,21 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         """Play the current stage with one action per acting agent (see module docs)."""
         if not self._live:
             self._raise_episode_over()
-        acting = self.acting_agents
-        if actions.keys() != set(acting):
+        acting, acting_set = self._acting()
+        if actions.keys() != acting_set:
             self._raise_bad_actions(actions, acting, "the agents acting now", self._live)
         rewards, self._carry_rewards = self._carry_rewards, {}
         finished: dict[AgentID, tuple[bool, bool]] = {}
         self._play_stage(acting, actions, rewards, finished)
-        while self._live and not self.acting_agents:
+        while self._live and not self._acting()[0]:
             self._play_stage([], {}, rewards, finished)
-        next_acting = self.acting_agents
+        next_acting = self._acting()[0]
         observed = [i for i in finished if i not in next_acting] + next_acting
         observations = self._observe_many(observed)
         keys = list(dict.fromkeys([*observed, *rewards]))
-        agents = self.network._agents
-        contexts = self._contexts
         terminations = {i: finished.get(i, (False, False))[0] for i in keys}
         truncations = {i: finished.get(i, (False, False))[1] for i in keys}
-        infos = {i: agents[i].collect_infos(contexts[i]) for i in keys}
+        infos = self._collect_infos(keys)
         return observations, rewards, terminations, truncations, infos
 
     def _play_stage(
@@ -297,20 +310,24 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         next_stage = self._next_stage(stage)
         agents = self.network._agents
         contexts = self._contexts
-        live = set(self._live)
+        live = self._live_set
         for agent_id in stage.rewarded_agents:
             if agent_id in live:
                 reward = float(agents[agent_id].compute_reward(contexts[agent_id]))
                 rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
-        out_of_time = self.current_step >= self.num_steps
-        for agent_id in self._live:
-            agent, ctx = agents[agent_id], contexts[agent_id]
-            terminated = bool(agent.is_terminated(ctx))
-            truncated = out_of_time or bool(agent.is_truncated(ctx))
-            if terminated or truncated:
-                finished[agent_id] = (terminated, truncated)
+        if self.current_step >= self.num_steps:
+            for agent_id in self._live:
+                agent, ctx = agents[agent_id], contexts[agent_id]
+                finished[agent_id] = (bool(agent.is_terminated(ctx)), True)
+        else:
+            for agent_id, is_terminated, is_truncated, ctx in self._enders:
+                if agent_id in live:
+                    terminated = bool(is_terminated(ctx))
+                    truncated = bool(is_truncated(ctx))
+                    if terminated or truncated:
+                        finished[agent_id] = (terminated, truncated)
         if finished:
-            self._live = [i for i in self._live if i not in finished]
+            self._set_live([i for i in self._live if i not in finished])
         self.current_stage = next_stage
         self.env_view = self.view()
         self._view_epoch += 1
