@@ -14,7 +14,11 @@ from types import ModuleType
 from phantomzoo.errors import RegistryError
 
 #: Backend name -> (module path, pip extra providing its dependencies).
-BACKENDS: dict[str, tuple[str, str]] = {}
+BACKENDS: dict[str, tuple[str, str]] = {
+    "cleanrl": ("phantomzoo.backends.cleanrl", "torch"),
+    "sb3": ("phantomzoo.backends.sb3", "sb3"),
+    "rllib": ("phantomzoo.backends.rllib", "rllib"),
+}
 
 
 def available_backends() -> list[str]:

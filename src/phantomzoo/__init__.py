@@ -8,17 +8,31 @@ are imported only when used; this package never imports torch, ray or SB3.
 
 from __future__ import annotations
 
-from . import agents, decoders, encoders, errors, ranges, resolvers, reward_functions, samplers
+from . import (
+    agents,
+    decoders,
+    encoders,
+    errors,
+    metrics,
+    ranges,
+    resolvers,
+    reward_functions,
+    samplers,
+)
 from .agents import Agent, StrategicAgent, msg_handler
 from .context import Context
 from .env import PhantomEnv
 from .errors import PhantomZooError
+from .evaluation import evaluate
 from .fsm import FiniteStateMachineEnv, FSMEnvView, FSMStage, StackelbergEnv
+from .mapping import PolicyMapping, PolicySpec, compile_policy_mapping
 from .message import Message, MsgPayload, msg_payload
 from .network import Network, StochasticNetwork
 from .policy import Policy
 from .registry import make, register, registered_envs, spec
 from .supertype import Supertype
+from .trained import MLPPolicy, TrainedPolicies, load_policies
+from .training import TrainingResult, train
 from .views import AgentView, EnvView
 
 AgentID = agents.AgentID
@@ -35,15 +49,25 @@ __all__ = [
     "FSMStage",
     "FiniteStateMachineEnv",
     "StackelbergEnv",
+    "MLPPolicy",
     "Message",
     "MsgPayload",
     "Network",
     "PhantomEnv",
     "PhantomZooError",
     "Policy",
+    "PolicyMapping",
+    "PolicySpec",
     "StochasticNetwork",
     "StrategicAgent",
     "Supertype",
+    "TrainedPolicies",
+    "TrainingResult",
+    "compile_policy_mapping",
+    "evaluate",
+    "load_policies",
+    "metrics",
+    "train",
     "agents",
     "decoders",
     "encoders",

@@ -67,3 +67,11 @@ class ConfigError(PhantomZooError, ValueError):
 
 class StageError(PhantomZooError, ValueError):
     """A finite-state-machine stage graph is malformed or a transition is not allowed."""
+
+
+class PolicyMappingError(PhantomZooError, ValueError):
+    """The ``policies`` mapping given to training or rollouts is inconsistent."""
+
+
+class TrainingError(PhantomZooError, RuntimeError):
+    """Training could not start or a trained result could not be saved or loaded."""

@@ -156,6 +156,7 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         self._validate_stages(initial_stage)
         self.initial_stage = initial_stage
         self.current_stage = initial_stage
+        self.previous_stage: StageID | None = None  # the stage played last
         self._live: list[AgentID] = []
         self._live_set: set[AgentID] = set()
         self._acting_cache: dict[StageID, tuple[list[AgentID], set[AgentID]]] = {}
@@ -306,6 +307,7 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         finished: dict[AgentID, tuple[bool, bool]],
     ) -> None:
         stage = self._stages[self.current_stage]
+        self.previous_stage = stage.id
         self._resolve_step(acting, actions)
         next_stage = self._next_stage(stage)
         agents = self.network._agents

@@ -122,3 +122,8 @@ register(
     "phantomzoo.envs.digital_ads:DigitalAdsEnv",
     description="Digital-ads market: publisher, ad exchange auctions, advertiser families (6-1200)",
 )
+register(
+    "type_toy_v0",
+    "phantomzoo.envs.type_toy:TypeToyEnv",
+    description="Type toy: each agent's best action is its own sampled type",
+)

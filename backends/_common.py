@@ -1,0 +1,125 @@
+"""Pieces every backend shares: episode bookkeeping, progress bar, TensorBoard logging.
+
+:class:`EpisodeTracker` follows one environment copy through the acting-agents protocol
+and reports, at each episode end, the return of every policy (mean over the agents
+sharing it), the episode length and the user's metrics. :class:`TrainingLogger` shows a
+progress bar with the latest mean return per policy and writes TensorBoard event files
+(``returns/<policy>``, ``episode/length``, ``metrics/<name>``) into the results directory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from phantomzoo.mapping import PolicyMapping
+from phantomzoo.metrics import Metric, MetricRecorder
+
+AgentID = Hashable
+
+
+class EpisodeTracker:
+    """Accumulates one env copy's rewards and metrics over an episode."""
+
+    def __init__(self, mapping: PolicyMapping, metrics: Mapping[str, Metric] | None = None):
+        self.mapping = mapping
+        self.recorder = MetricRecorder(metrics)
+        self.returns: dict[AgentID, float] = {}
+        self.length = 0
+
+    def start(self) -> None:
+        """Call after ``acting_reset``."""
+        self.returns = {}
+        self.length = 0
+        self.recorder.reset()
+
+    def step(
+        self, env: Any, rewards: Mapping[AgentID, float], stage: Hashable | None = None
+    ) -> None:
+        """Call after each ``acting_step`` with its rewards (and the stage played)."""
+        self.length += 1
+        for agent_id, reward in rewards.items():
+            self.returns[agent_id] = self.returns.get(agent_id, 0.0) + float(reward)
+        if self.recorder.metrics:
+            self.recorder.record(env, stage)
+
+    def finish(self) -> dict[str, Any]:
+        """The finished episode's summary: policy returns, length and metrics."""
+        pooled: dict[str, list[float]] = {}
+        for agent_id, policy_id in self.mapping.agent_to_policy.items():
+            pooled.setdefault(policy_id, []).append(self.returns.get(agent_id, 0.0))
+        return {
+            "returns": {p: float(np.mean(v)) for p, v in pooled.items()},
+            "length": self.length,
+            "metrics": self.recorder.summary(),
+        }
+
+
+class TrainingLogger:
+    """Progress bar plus TensorBoard event files for one training run.
+
+    Args:
+        results_dir: Where TensorBoard event files go (``results_dir/tensorboard``).
+        policy_ids: The policies whose returns are shown.
+        total: Progress-bar total (agent-steps or iterations).
+        unit: Progress-bar unit label.
+        progress: Whether to show the bar.
+        window: Episodes averaged for the "latest mean return".
+    """
+
+    def __init__(
+        self,
+        results_dir: Path,
+        policy_ids: list[str],
+        total: int | None,
+        unit: str = "step",
+        progress: bool = True,
+        window: int = 20,
+    ) -> None:
+        from torch.utils.tensorboard import SummaryWriter  # backends all install tensorboard
+        from tqdm.auto import tqdm
+
+        self.writer = SummaryWriter(log_dir=str(Path(results_dir) / "tensorboard"))
+        self.bar = tqdm(total=total, unit=unit, disable=not progress, dynamic_ncols=True)
+        self.policy_ids = list(policy_ids)
+        self.recent: dict[str, deque[float]] = {p: deque(maxlen=window) for p in policy_ids}
+        self.recent_lengths: deque[int] = deque(maxlen=window)
+        self.episodes = 0
+
+    def episode(self, summary: Mapping[str, Any], step: int) -> None:
+        """Log one finished episode (a summary from :meth:`EpisodeTracker.finish`)."""
+        self.episodes += 1
+        for policy_id, value in summary["returns"].items():
+            if policy_id in self.recent:
+                self.recent[policy_id].append(value)
+            self.writer.add_scalar(f"returns/{policy_id}", value, step)
+        self.recent_lengths.append(summary["length"])
+        self.writer.add_scalar("episode/length", summary["length"], step)
+        for name, value in summary.get("metrics", {}).items():
+            if not math.isnan(value):
+                self.writer.add_scalar(f"metrics/{name}", value, step)
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        """Log any other scalar (losses, throughput)."""
+        self.writer.add_scalar(tag, value, step)
+
+    def mean_returns(self) -> dict[str, float]:
+        """Latest mean return per policy over the recent episodes."""
+        return {p: float(np.mean(v)) for p, v in self.recent.items() if v}
+
+    def advance(self, amount: int) -> None:
+        """Move the progress bar and refresh the shown returns."""
+        self.bar.update(amount)
+        shown = {p: f"{v:.1f}" for p, v in self.mean_returns().items()}
+        if shown:
+            self.bar.set_postfix(shown, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+        self.writer.flush()
+        self.writer.close()

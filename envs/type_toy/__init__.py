@@ -1,0 +1,95 @@
+"""Type toy: the best action is the agent's own sampled type.
+
+=================  ==========================================================
+Agents             ``GUESSER1..n`` (strategic), no other agents, no connections
+Type               ``GuessType(target)``, ``target ~ Uniform(-1, 1)`` per agent per
+                   episode (independent draws)
+Observation        ``Box(0, 0, (1,))`` (uninformative) + the type (appended by
+                   type-augmented observations): ``[0, target]``
+Action             ``Box(-1, 1, (1,))``
+Reward             ``-(action - target)^2`` every step
+Stages             none; ``num_steps`` steps (default 4)
+=================  ==========================================================
+
+A policy blind to types can do no better than a mean squared error equal to the
+variance of the type distribution (1/3); a policy that reads its type can reach zero.
+Used to check that every training backend feeds types to shared policies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import phantomzoo as ph
+from phantomzoo.errors import ConfigError
+from phantomzoo.samplers import UniformFloatSampler
+
+TYPE_VARIANCE = 1.0 / 3.0  # variance of Uniform(-1, 1): the best a type-blind policy does
+
+
+@dataclass
+class GuessType(ph.Supertype):
+    """The number an agent should output."""
+
+    target: float
+
+
+class Guesser(ph.StrategicAgent):
+    """Rewarded for acting out its own type."""
+
+    def __init__(self, agent_id: str, supertype: GuessType) -> None:
+        super().__init__(agent_id, supertype=supertype)
+        self.observation_space = gym.spaces.Box(0.0, 0.0, (1,))
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,))
+        self.last_action = 0.0
+
+    def reset(self) -> None:
+        self.last_action = 0.0
+
+    def decode_action(self, ctx: ph.Context, action: Any) -> None:
+        self.last_action = float(np.clip(np.asarray(action, dtype=float).reshape(-1)[0], -1, 1))
+        return None
+
+    def encode_observation(self, ctx: ph.Context) -> np.ndarray:
+        return np.zeros(1, dtype=np.float32)
+
+    def compute_reward(self, ctx: ph.Context) -> float:
+        return -((self.last_action - self.type.target) ** 2)
+
+
+class TypeToyEnv(ph.PhantomEnv):
+    """``num_agents`` guessers sharing nothing but a policy.
+
+    Args:
+        num_agents: Number of guessers.
+        num_steps: Steps per episode.
+    """
+
+    def __init__(self, num_agents: int = 4, num_steps: int = 4) -> None:
+        for name, value in (("num_agents", num_agents), ("num_steps", num_steps)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"type_toy: {name} must be an int >= 1, got {value!r}")
+        sampler = UniformFloatSampler(-1.0, 1.0)
+        agents = [Guesser(f"GUESSER{i + 1}", GuessType(sampler)) for i in range(num_agents)]
+        super().__init__(num_steps=num_steps, network=ph.Network(agents))
+
+
+def type_mse(env: TypeToyEnv, act: Any, num_episodes: int = 50, seed: int = 0) -> float:
+    """Mean squared error between actions and types under ``act(observations)``."""
+    errors = []
+    for episode in range(num_episodes):
+        observations, _ = env.reset(seed=seed + episode)
+        actions = act(observations)
+        for agent_id, action in actions.items():
+            target = env.network[agent_id].type.target
+            errors.append((float(np.asarray(action).reshape(-1)[0]) - target) ** 2)
+    return float(np.mean(errors))
+
+
+def parallel_env(**kwargs: Any) -> TypeToyEnv:
+    """The type toy as a PettingZoo ``ParallelEnv``."""
+    return TypeToyEnv(**kwargs)

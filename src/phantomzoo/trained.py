@@ -1,0 +1,358 @@
+"""Trained policies in one backend-neutral form: NumPy weights plus a JSON manifest.
+
+Every backend exports what it trained into :class:`MLPPolicy` (a plain multilayer
+perceptron evaluated with NumPy), so rollouts, evaluation and the CLI use trained
+policies the same way whichever backend produced them, without importing the trainer.
+:class:`TrainedPolicies` groups the policies of a mapping; it saves to a directory as
+``manifest.json`` plus one ``.npz`` file per learnt policy, and loads without
+unpickling anything (``numpy.load(allow_pickle=False)``; fixed policies are rebuilt from
+their class's import path and JSON config).
+
+Action conventions of :class:`MLPPolicy`:
+
+* ``Discrete(n)``: the head outputs logits; the deterministic action is the argmax.
+* ``Box``: the head outputs a mean in a *normalised* space; the deterministic action is
+  ``clip(mean, -1, 1)`` mapped affinely onto ``[low, high]`` (``action_scaling="normalized"``)
+  or the mean clipped to ``[low, high]`` (``action_scaling="clip"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from .errors import TrainingError
+from .policy import Policy
+
+AgentID = Hashable
+FORMAT_VERSION = 1
+_ACTIVATIONS = {
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "identity": lambda x: x,
+}
+
+
+# ------------------------------------------------------------------ spaces as JSON
+def space_to_json(space: gym.Space[Any]) -> dict[str, Any]:
+    """A JSON-able description of a Box or Discrete space."""
+    if isinstance(space, gym.spaces.Box):
+        return {
+            "type": "Box",
+            "low": space.low.tolist(),
+            "high": space.high.tolist(),
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+        }
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    raise TrainingError(
+        f"cannot save a policy over {space}: trained policies support Box and Discrete spaces"
+    )
+
+
+def space_from_json(data: Mapping[str, Any]) -> gym.Space[Any]:
+    """Rebuild a space saved by :func:`space_to_json`."""
+    if data["type"] == "Box":
+        return gym.spaces.Box(
+            np.asarray(data["low"], dtype=data["dtype"]),
+            np.asarray(data["high"], dtype=data["dtype"]),
+            shape=tuple(data["shape"]),
+            dtype=data["dtype"],
+        )
+    if data["type"] == "Discrete":
+        return gym.spaces.Discrete(data["n"], start=data["start"])
+    raise TrainingError(f"unknown space type {data['type']!r} in a saved policy")
+
+
+# ------------------------------------------------------------------- MLP policy
+class MLPPolicy(Policy):
+    """A trained policy: an MLP evaluated with NumPy (see the module docs).
+
+    Args:
+        observation_space: A 1-D Box.
+        action_space: A Box or Discrete space.
+        layers: ``[(weight, bias), ...]`` of the hidden layers; weights are
+            ``(in, out)`` arrays.
+        head: ``(weight, bias)`` of the output layer (action mean or logits).
+        activation: ``"tanh"``, ``"relu"`` or ``"identity"``.
+        log_std: For Box actions, the log standard deviation used when sampling.
+        obs_mean / obs_var / obs_clip: Optional observation normalisation
+            ``clip((obs - mean) / sqrt(var + 1e-8), -obs_clip, obs_clip)``.
+        action_scaling: ``"normalized"`` or ``"clip"`` (Box actions only).
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.Space[Any],
+        action_space: gym.Space[Any],
+        layers: Sequence[tuple[np.ndarray, np.ndarray]],
+        head: tuple[np.ndarray, np.ndarray],
+        activation: str = "tanh",
+        log_std: np.ndarray | None = None,
+        obs_mean: np.ndarray | None = None,
+        obs_var: np.ndarray | None = None,
+        obs_clip: float = 10.0,
+        action_scaling: str = "normalized",
+    ) -> None:
+        super().__init__(observation_space, action_space)
+        if activation not in _ACTIVATIONS:
+            raise TrainingError(f"unknown activation {activation!r}; use {sorted(_ACTIVATIONS)}")
+        if action_scaling not in ("normalized", "clip"):
+            raise TrainingError(
+                f"action_scaling must be 'normalized' or 'clip', got {action_scaling!r}"
+            )
+        self.layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in layers]
+        self.head = (np.asarray(head[0], np.float64), np.asarray(head[1], np.float64))
+        self.activation = activation
+        self.log_std = None if log_std is None else np.asarray(log_std, np.float64)
+        self.obs_mean = None if obs_mean is None else np.asarray(obs_mean, np.float64)
+        self.obs_var = None if obs_var is None else np.asarray(obs_var, np.float64)
+        self.obs_clip = float(obs_clip)
+        self.action_scaling = action_scaling
+
+    def forward(self, observations: np.ndarray) -> np.ndarray:
+        """Head outputs (means or logits) for a batch of observations, shape (n, out)."""
+        x = np.asarray(observations, dtype=np.float64).reshape(len(observations), -1)
+        if self.obs_mean is not None and self.obs_var is not None:
+            x = np.clip(
+                (x - self.obs_mean) / np.sqrt(self.obs_var + 1e-8), -self.obs_clip, self.obs_clip
+            )
+        act = _ACTIVATIONS[self.activation]
+        for weight, bias in self.layers:
+            x = act(x @ weight + bias)
+        return x @ self.head[0] + self.head[1]
+
+    def compute_actions(
+        self, observations: Sequence[Any], rng: np.random.Generator | None = None
+    ) -> list[Any]:
+        """Actions for a batch; deterministic unless ``rng`` is given (then sampled)."""
+        if len(observations) == 0:
+            return []
+        out = self.forward(np.stack([np.asarray(o) for o in observations]))
+        space = self.action_space
+        if isinstance(space, gym.spaces.Discrete):
+            if rng is None:
+                choice = out.argmax(axis=1)
+            else:
+                logits = out - out.max(axis=1, keepdims=True)
+                probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+                choice = np.array([rng.choice(len(p), p=p) for p in probs])
+            return [int(c) + int(space.start) for c in choice]
+        if rng is not None and self.log_std is not None:
+            out = out + np.exp(self.log_std) * rng.standard_normal(out.shape)
+        low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+        if self.action_scaling == "normalized":
+            scaled = low + (np.clip(out, -1.0, 1.0) + 1.0) * 0.5 * (high - low)
+        else:
+            scaled = np.clip(out, low, high)
+        return list(scaled.reshape(len(out), *space.shape).astype(space.dtype))
+
+    def compute_action(self, observation: Any) -> Any:
+        return self.compute_actions([observation])[0]
+
+    # -------------------------------------------------------------- persistence
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The policy's arrays, by name, for ``numpy.savez``."""
+        out: dict[str, np.ndarray] = {}
+        for n, (weight, bias) in enumerate(self.layers):
+            out[f"layer{n}_w"], out[f"layer{n}_b"] = weight, bias
+        out["head_w"], out["head_b"] = self.head
+        for name in ("log_std", "obs_mean", "obs_var"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+    def manifest(self) -> dict[str, Any]:
+        """The JSON part of the saved policy."""
+        return {
+            "kind": "mlp",
+            "observation_space": space_to_json(self.observation_space),
+            "action_space": space_to_json(self.action_space),
+            "num_layers": len(self.layers),
+            "activation": self.activation,
+            "obs_clip": self.obs_clip,
+            "action_scaling": self.action_scaling,
+        }
+
+    @classmethod
+    def from_saved(cls, manifest: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> MLPPolicy:
+        """Rebuild a policy from :meth:`manifest` and :meth:`arrays`."""
+        layers = [
+            (arrays[f"layer{n}_w"], arrays[f"layer{n}_b"]) for n in range(manifest["num_layers"])
+        ]
+        return cls(
+            space_from_json(manifest["observation_space"]),
+            space_from_json(manifest["action_space"]),
+            layers,
+            (arrays["head_w"], arrays["head_b"]),
+            activation=manifest["activation"],
+            log_std=arrays.get("log_std"),
+            obs_mean=arrays.get("obs_mean"),
+            obs_var=arrays.get("obs_var"),
+            obs_clip=manifest["obs_clip"],
+            action_scaling=manifest["action_scaling"],
+        )
+
+
+# --------------------------------------------------------------- policy collection
+class TrainedPolicies:
+    """The policies of a mapping, ready to act for agents.
+
+    Args:
+        policies: ``{policy_id: Policy}`` (trained :class:`MLPPolicy` or fixed ones).
+        agent_to_policy: ``{agent_id: policy_id}`` for every strategic agent.
+        env_info: JSON-able description of the environment trained on (name/config).
+    """
+
+    def __init__(
+        self,
+        policies: Mapping[str, Policy],
+        agent_to_policy: Mapping[AgentID, str],
+        env_info: Mapping[str, Any] | None = None,
+    ) -> None:
+        unknown = {p for p in agent_to_policy.values() if p not in policies}
+        if unknown:
+            raise TrainingError(f"agents are mapped to unknown policies {sorted(unknown)}")
+        self.policies = dict(policies)
+        self.agent_to_policy = dict(agent_to_policy)
+        self.env_info = dict(env_info or {})
+
+    def __getitem__(self, policy_id: str) -> Policy:
+        return self.policies[policy_id]
+
+    def __contains__(self, policy_id: object) -> bool:
+        return policy_id in self.policies
+
+    def __iter__(self):
+        return iter(self.policies)
+
+    def compute_actions(
+        self, observations: Mapping[AgentID, Any], rng: np.random.Generator | None = None
+    ) -> dict[AgentID, Any]:
+        """One action per agent in ``observations``, batched per policy."""
+        groups: dict[str, list[AgentID]] = {}
+        for agent_id in observations:
+            try:
+                groups.setdefault(self.agent_to_policy[agent_id], []).append(agent_id)
+            except KeyError:
+                raise TrainingError(
+                    f"no policy for agent {agent_id!r}; the policies cover "
+                    f"{list(self.agent_to_policy)}"
+                ) from None
+        actions: dict[AgentID, Any] = {}
+        for policy_id, agent_ids in groups.items():
+            policy = self.policies[policy_id]
+            batch = [observations[i] for i in agent_ids]
+            if isinstance(policy, MLPPolicy):
+                result = policy.compute_actions(batch, rng=rng)
+            else:
+                result = policy.compute_actions(batch)
+            actions.update(zip(agent_ids, result))
+        return {i: actions[i] for i in observations}
+
+    # -------------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> Path:
+        """Write ``manifest.json`` and one ``.npz`` per trained policy into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        entries: dict[str, Any] = {}
+        for n, (policy_id, policy) in enumerate(self.policies.items()):
+            if isinstance(policy, MLPPolicy):
+                filename = f"policy_{n}.npz"
+                np.savez(directory / filename, **policy.arrays())
+                entries[policy_id] = {**policy.manifest(), "file": filename}
+            else:
+                cls = type(policy)
+                try:
+                    config = json.loads(json.dumps(policy.config))
+                except TypeError:
+                    raise TrainingError(
+                        f"fixed policy {policy_id!r}: its config {policy.config!r} is not "
+                        "JSON-serialisable, so it cannot be saved"
+                    ) from None
+                entries[policy_id] = {
+                    "kind": "fixed",
+                    "class": f"{cls.__module__}:{cls.__qualname__}",
+                    "config": config,
+                    "observation_space": space_to_json(policy.observation_space),
+                    "action_space": space_to_json(policy.action_space),
+                }
+        manifest = {
+            "format": "phantomzoo-policies",
+            "version": FORMAT_VERSION,
+            "env": self.env_info,
+            "agent_to_policy": [[_id_json(a), p] for a, p in self.agent_to_policy.items()],
+            "policies": entries,
+        }
+        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TrainedPolicies:
+        """Load policies saved by :meth:`save` (no pickle is ever unpickled)."""
+        directory = Path(directory)
+        path = directory / "manifest.json"
+        if not path.is_file():
+            raise TrainingError(
+                f"{directory} holds no trained policies (no manifest.json); pass the "
+                "directory a training run saved its policies to"
+            )
+        manifest = json.loads(path.read_text())
+        if (
+            manifest.get("format") != "phantomzoo-policies"
+            or manifest.get("version") != FORMAT_VERSION
+        ):
+            raise TrainingError(
+                f"{path} is not a phantomzoo policy manifest of version {FORMAT_VERSION}"
+            )
+        policies: dict[str, Policy] = {}
+        for policy_id, entry in manifest["policies"].items():
+            if entry["kind"] == "mlp":
+                with np.load(directory / entry["file"], allow_pickle=False) as data:
+                    arrays = {k: data[k] for k in data.files}
+                policies[policy_id] = MLPPolicy.from_saved(entry, arrays)
+            else:
+                policy_class = _import_class(entry["class"])
+                policies[policy_id] = policy_class(
+                    space_from_json(entry["observation_space"]),
+                    space_from_json(entry["action_space"]),
+                    **entry["config"],
+                )
+        mapping = {_id_from_json(a): p for a, p in manifest["agent_to_policy"]}
+        return cls(policies, mapping, manifest.get("env", {}))
+
+
+def _id_json(agent_id: AgentID) -> Any:
+    if isinstance(agent_id, (str, int)):
+        return agent_id
+    raise TrainingError(f"agent id {agent_id!r} cannot be saved: use str or int agent ids")
+
+
+def _id_from_json(value: Any) -> AgentID:
+    return value
+
+
+def _import_class(path: str) -> type[Policy]:
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise TrainingError(f"cannot import fixed policy class {path!r}: {exc}") from None
+    if not (isinstance(obj, type) and issubclass(obj, Policy)):
+        raise TrainingError(f"{path!r} is not a ph.Policy subclass")
+    return obj
+
+
+def load_policies(directory: str | Path) -> TrainedPolicies:
+    """Load trained policies saved by any backend (see :class:`TrainedPolicies`)."""
+    return TrainedPolicies.load(directory)
