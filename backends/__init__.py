@@ -43,6 +43,10 @@ def load_backend(name: str) -> ModuleType:
     try:
         return importlib.import_module(module_path)
     except ImportError as exc:
+        if exc.name == module_path:
+            raise RegistryError(
+                f"backend {name!r}: its module {module_path!r} is missing from this install"
+            ) from exc
         raise RegistryError(
             f"backend {name!r} needs packages that are not installed ({exc.name}); "
             f"install them with: pip install 'phantomzoo[{extra}]'"
