@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+import phantomzoo as ph
 from phantomzoo.envs import supply_chain_v0
 from phantomzoo.envs.supply_chain import (
     OrderUpToPolicy,
@@ -9,8 +11,6 @@ from phantomzoo.envs.supply_chain import (
     evaluate_policy_returns,
 )
 from phantomzoo.envs.supply_chain.floor import PlainSupplyChain
-
-import phantomzoo as ph
 from phantomzoo.errors import ConfigError, RegistryError
 from phantomzoo.policy import RandomPolicy
 
