@@ -71,3 +71,43 @@ class PingEnv(ph.PhantomEnv):
         network = ph.Network(agents)
         network.add_connections_from([("A", "EA"), ("B", "EB")])
         super().__init__(num_steps=num_steps, network=network, **kwargs)
+
+
+class Mortal(Talker):
+    """Terminates once it has received a Pong of value 3."""
+
+    def is_terminated(self, ctx):
+        return self.last == 3
+
+
+class MortalEnv(ph.PhantomEnv):
+    """One talker that ends its episode early when it pings 3."""
+
+    def __init__(self, num_steps=10):
+        network = ph.Network([Mortal("A", "EA"), Echo("EA")])
+        network.add_connection("A", "EA")
+        super().__init__(num_steps=num_steps, network=network)
+
+
+class TurnEnv(ph.FiniteStateMachineEnv):
+    """A acts in stage "a", B in stage "b", alternating."""
+
+    def __init__(self, num_steps=6):
+        network = ph.Network([Talker("A", "EA"), Talker("B", "EB"), Echo("EA"), Echo("EB")])
+        network.add_connections_from([("A", "EA"), ("B", "EB")])
+        super().__init__(
+            num_steps,
+            network,
+            initial_stage="a",
+            stages=[
+                ph.FSMStage("a", ["A"], next_stages=["b"]),
+                ph.FSMStage("b", ["B"], next_stages=["a"]),
+            ],
+        )
+
+
+class ConstantPolicy(ph.Policy):
+    """Always the same action (config: value)."""
+
+    def compute_action(self, observation):
+        return self.config.get("value", 1)

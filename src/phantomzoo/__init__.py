@@ -18,6 +18,7 @@ from . import (
     resolvers,
     reward_functions,
     samplers,
+    utils,
 )
 from .agents import Agent, StrategicAgent, msg_handler
 from .context import Context
@@ -30,6 +31,7 @@ from .message import Message, MsgPayload, msg_payload
 from .network import Network, StochasticNetwork
 from .policy import Policy
 from .registry import make, register, registered_envs, spec
+from .rollout import Rollout, evaluate_policy, rollout
 from .supertype import Supertype
 from .trained import MLPPolicy, TrainedPolicies, load_policies
 from .training import TrainingResult, train
@@ -68,6 +70,7 @@ __all__ = [
     "load_policies",
     "metrics",
     "train",
+    "utils",
     "agents",
     "decoders",
     "encoders",
@@ -78,6 +81,9 @@ __all__ = [
     "ranges",
     "register",
     "registered_envs",
+    "rollout",
+    "Rollout",
+    "evaluate_policy",
     "resolvers",
     "reward_functions",
     "samplers",

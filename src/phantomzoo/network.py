@@ -45,6 +45,8 @@ class Network:
         self._agents: dict[AgentID, Agent] = {}
         self._adj: dict[AgentID, set[AgentID]] = {}
         self._version = 0  # bumped whenever edges change, so contexts can be rebuilt
+        #: When a list, every message delivered is appended to it (rollouts use this).
+        self.message_log: list[Message] | None = None
         self._order: dict[AgentID, int] = {}
         self._order_version = -1
         self.add_agents(agents or [])

@@ -5,7 +5,8 @@ and grouped by receiver in sending order (``{receiver_id: [Message, ...]}``), an
 delivers them and every reply they trigger to their receivers' handlers. Write your own
 by subclassing :class:`Resolver` and implementing :meth:`Resolver.resolve`; hand a batch
 to its receiver with :meth:`Resolver.deliver`, which queues the replies through
-``network.send`` (so edge and payload checks always apply).
+``network.send`` (so edge and payload checks always apply). When ``network.message_log``
+is a list, append every message you deliver to it (rollouts record messages that way).
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ class BatchResolver(Resolver):
             rounds += 1
             batches = pending
             pending = {}
+            if network.message_log is not None:
+                for batch in batches.values():
+                    network.message_log.extend(batch)
             for receiver_id, batch in batches.items():
                 if self.shuffle_batches and len(batch) > 1:
                     order = rng.permutation(len(batch))

@@ -235,28 +235,40 @@ class TrainedPolicies:
         return iter(self.policies)
 
     def compute_actions(
-        self, observations: Mapping[AgentID, Any], rng: np.random.Generator | None = None
-    ) -> dict[AgentID, Any]:
-        """One action per agent in ``observations``, batched per policy."""
-        groups: dict[str, list[AgentID]] = {}
-        for agent_id in observations:
+        self,
+        observations: Mapping[Any, Any],
+        rng: np.random.Generator | None = None,
+        agent_of: Any = None,
+    ) -> dict[Any, Any]:
+        """One action per entry of ``observations``, batched per policy.
+
+        Args:
+            observations: ``{agent_id: observation}``, or any keys when ``agent_of`` maps
+                each key to its agent id (e.g. ``(episode, agent_id)`` keys, so that
+                several episodes are served by one call per policy).
+            rng: Sample actions from this generator instead of acting deterministically.
+            agent_of: Optional ``key -> agent_id`` function.
+        """
+        groups: dict[str, list[Any]] = {}
+        for key in observations:
+            agent_id = key if agent_of is None else agent_of(key)
             try:
-                groups.setdefault(self.agent_to_policy[agent_id], []).append(agent_id)
+                groups.setdefault(self.agent_to_policy[agent_id], []).append(key)
             except KeyError:
                 raise TrainingError(
                     f"no policy for agent {agent_id!r}; the policies cover "
                     f"{list(self.agent_to_policy)}"
                 ) from None
-        actions: dict[AgentID, Any] = {}
-        for policy_id, agent_ids in groups.items():
+        actions: dict[Any, Any] = {}
+        for policy_id, keys in groups.items():
             policy = self.policies[policy_id]
-            batch = [observations[i] for i in agent_ids]
+            batch = [observations[k] for k in keys]
             if isinstance(policy, MLPPolicy):
                 result = policy.compute_actions(batch, rng=rng)
             else:
                 result = policy.compute_actions(batch)
-            actions.update(zip(agent_ids, result))
-        return {i: actions[i] for i in observations}
+            actions.update(zip(keys, result))
+        return {k: actions[k] for k in observations}
 
     # -------------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> Path:

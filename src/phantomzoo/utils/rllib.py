@@ -1,0 +1,149 @@
+"""Phantom's ``ph.utils.rllib`` call style, as thin aliases onto the neutral functions.
+
+``train`` runs :func:`phantomzoo.train` with the RLlib backend; ``rollout`` and
+``evaluate_policy`` load the policies a training run saved (from any backend) and call
+:func:`phantomzoo.rollout` / :func:`phantomzoo.evaluate_policy`. Nothing here imports Ray:
+the backend is loaded only when ``train`` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..metrics import Metric
+from ..rollout import Rollout
+from ..rollout import evaluate_policy as _evaluate_policy
+from ..rollout import rollout as _rollout
+from ..trained import load_policies
+from ..training import TrainingResult
+from ..training import train as _train
+
+
+def train(
+    algorithm: str = "PPO",
+    env_class: Any = None,
+    policies: Mapping[str, Any] | None = None,
+    iterations: int | None = None,
+    checkpoint_freq: int | None = None,
+    num_workers: int | None = None,
+    env_config: Mapping[str, Any] | None = None,
+    rllib_config: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Metric] | None = None,
+    results_dir: str | Path | None = None,
+    show_training_metrics: bool = False,
+    tune_config: Mapping[str, Any] | None = None,
+) -> TrainingResult:
+    """Train with RLlib, Phantom style (see :func:`phantomzoo.train`).
+
+    ``rllib_config["seed"]`` seeds the run; other ``rllib_config`` keys are passed to the
+    RLlib algorithm config. ``tune_config={"name": ..., "stop": {"training_iteration": N}}``
+    is accepted for old Phantom scripts (``name`` becomes the results sub-directory).
+    ``checkpoint_freq`` is accepted for compatibility: the trained policies are always
+    saved at the end of training.
+    """
+    if algorithm != "PPO":
+        raise ConfigError(
+            f"algorithm {algorithm!r} is not supported by phantomzoo's RLlib backend; use 'PPO'"
+        )
+    if env_class is None or policies is None:
+        raise ConfigError("train needs env_class=... and policies=...")
+    config = dict(rllib_config or {})
+    seed = int(config.pop("seed", 0))
+    tune = dict(tune_config or {})
+    stop = dict(tune.get("stop", {}))
+    if iterations is None:
+        iterations = stop.get("training_iteration")
+    if iterations is None:
+        raise ConfigError(
+            "give iterations=... (or tune_config={'stop': {'training_iteration': N}})"
+        )
+    if results_dir is None and "name" in tune:
+        results_dir = Path("results") / str(tune["name"])
+    options: dict[str, Any] = {}
+    if num_workers is not None:
+        options["num_env_runners"] = num_workers
+    if config:
+        options["config"] = config
+    return _train(
+        env_class,
+        policies,
+        backend="rllib",
+        env_config=env_config,
+        iterations=int(iterations),
+        seed=seed,
+        results_dir=results_dir,
+        options=options,
+        metrics=metrics,
+        progress=True,
+    )
+
+
+def rollout(
+    directory: str | Path,
+    env_class: Any = None,
+    env_config: Mapping[str, Any] | None = None,
+    custom_policy_mapping: Mapping[Hashable, Any] | None = None,
+    num_repeats: int = 1,
+    num_workers: int | None = None,
+    checkpoint: int | None = None,
+    metrics: Mapping[str, Metric] | None = None,
+    record_messages: bool = False,
+    show_progress_bar: bool = True,
+    policy_inference_batch_size: int = 1,
+    seed: int = 0,
+) -> list[Rollout]:
+    """Roll out the policies a training run saved in ``directory`` (Phantom style).
+
+    ``directory`` is the run's results directory (or its ``policies`` folder). Without
+    ``env_class`` the environment saved with the policies is used. ``num_workers``,
+    ``checkpoint`` and ``policy_inference_batch_size`` are accepted for compatibility;
+    inference is always batched across the episodes of a configuration.
+    """
+    policies_dir = _policies_dir(directory)
+    policies = load_policies(policies_dir)
+    env = env_class
+    config = dict(env_config or {})
+    if env is None:
+        info = policies.env_info
+        if not info:
+            raise ConfigError(f"{policies_dir} does not record its environment; pass env_class=...")
+        env = info["name"]
+        config = {**info.get("config", {}), **config}
+    return _rollout(
+        env,
+        policies,
+        env_config=config,
+        num_repeats=num_repeats,
+        metrics=metrics,
+        record_messages=record_messages,
+        seed=seed,
+        custom_policy_mapping=custom_policy_mapping,
+        show_progress_bar=show_progress_bar,
+    )
+
+
+def evaluate_policy(
+    directory: str | Path,
+    policy_id: str,
+    obs: Any,
+    explore: bool = False,
+    batch_size: int = 100,
+    checkpoint: int | None = None,
+    show_progress_bar: bool = True,
+) -> list[tuple[dict[str, Any], Any, Any]]:
+    """Evaluate a saved policy over observations with ranges (Phantom style)."""
+    return _evaluate_policy(_policies_dir(directory), policy_id, obs, explore, batch_size)
+
+
+def _policies_dir(directory: str | Path) -> Path:
+    path = Path(directory).expanduser()
+    if (path / "policies" / "manifest.json").is_file():
+        return path / "policies"
+    if (path / "manifest.json").is_file():
+        return path
+    raise ConfigError(
+        f"no trained policies found in {path}: pass the results directory of a training run"
+    )
