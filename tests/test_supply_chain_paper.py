@@ -66,6 +66,8 @@ def test_module_surface():
 def test_conforms():
     check_env(lambda: ph.make(NAME, num_shops=3))
     check_env(lambda: ph.make(NAME, num_shops=4, shops_per_customer=None, num_cycles=20))
+    checked = ph.make(NAME, num_shops=2, num_cycles=30, check_observations=True)
+    episode_returns(checked, lambda obs: act_all(checked, 100.0), 2)  # raises if outside
 
 
 def test_shops_are_not_connected_to_each_other():
