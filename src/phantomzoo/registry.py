@@ -26,6 +26,19 @@ class EnvSpec:
     entry_point: str | Callable[..., Any]
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    #: Optional ``{name: "module:attr"}`` helpers used by workflows such as
+    #: ``phantomzoo bench``: ``"policies"`` (env -> default policy mapping),
+    #: ``"baselines"`` (env, seed -> {label: TrainedPolicies}, yardstick first) and
+    #: ``"plots"`` (policies, out_dir, seed -> [paths]).
+    hooks: dict[str, str] = field(default_factory=dict)
+
+    def hook(self, name: str) -> Callable[..., Any] | None:
+        """The helper registered as ``name``, imported now, or ``None``."""
+        target = self.hooks.get(name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module_name), attr)
 
     def load(self) -> Callable[..., Any]:
         """Import and return the entry point (an env class or factory)."""
@@ -50,11 +63,12 @@ def register(
     entry_point: str | Callable[..., Any],
     kwargs: dict[str, Any] | None = None,
     description: str = "",
+    hooks: dict[str, str] | None = None,
 ) -> None:
     """Register an environment under ``id`` (``"name_vN"`` by convention)."""
     if id in _REGISTRY:
         raise RegistryError(f"environment {id!r} is already registered")
-    _REGISTRY[id] = EnvSpec(id, entry_point, dict(kwargs or {}), description)
+    _REGISTRY[id] = EnvSpec(id, entry_point, dict(kwargs or {}), description, dict(hooks or {}))
 
 
 def spec(id: str) -> EnvSpec:
@@ -111,6 +125,11 @@ register(
     "supply_chain_v0",
     "phantomzoo.envs.supply_chain:SupplyChainEnv",
     description="Tutorial supply chain: factory, customers and learning shops (1-1000 shops)",
+    hooks={
+        "policies": "phantomzoo.envs.supply_chain.bench:default_policies",
+        "baselines": "phantomzoo.envs.supply_chain.bench:baselines",
+        "plots": "phantomzoo.envs.supply_chain.bench:plots",
+    },
 )
 register(
     "supply_chain_paper_v0",
