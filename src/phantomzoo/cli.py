@@ -1,9 +1,11 @@
-"""The ``phantomzoo`` command line: list environments, benchmark one.
+"""The ``phantomzoo`` command line.
 
 Usage::
 
     phantomzoo list
-    phantomzoo bench supply_chain_v0 [--episodes 100] [--seed 0] [--out bench_out] [--quick]
+    phantomzoo train ENV --backend cleanrl [--config KEY=VALUE ...] [--timesteps N] [--out DIR]
+    phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl]
+    phantomzoo bench ENV [--backends cleanrl,sb3,rllib] [--seconds S] [--episodes N] [--out DIR]
 
 Mistakes a user can make (an unknown environment, a bad option value) print one line,
 ``phantomzoo: error: ...``, to stderr and exit with status 2, never a traceback.
@@ -33,26 +35,39 @@ DESCRIPTION = "Agent-based models with typed messages over networks, as PettingZ
 
 EPILOG = """\
 examples:
-  phantomzoo list                          registered environments and trainer backends
-  phantomzoo bench supply_chain_v0         baselines and throughput (about a minute)
-  phantomzoo bench supply_chain_v0 --quick shorter throughput measurements
+  phantomzoo list                                   environments and trainer backends
+  phantomzoo train supply_chain_v0 --backend sb3    train the default policies
+  phantomzoo rollout results/RUN --episodes 20      replay saved policies
+  phantomzoo bench supply_chain_v0                  train, compare with baselines, plot
 
 Run 'phantomzoo COMMAND --help' for the options of a command.
 """
 
+TRAIN_DESCRIPTION = """\
+Train the default policies of a registered environment with one backend.
+
+The budget is --timesteps agent-steps and/or --seconds of wall time (60 s when neither
+is given). Policies, training.json and TensorBoard files go to --out (default:
+results/ENV-BACKEND-TIME). --config passes environment keywords, --option backend
+options, both as KEY=VALUE (values parsed as JSON when possible).
+"""
+
+ROLLOUT_DESCRIPTION = """\
+Replay the policies a training run saved (any backend) in the environment they were
+trained on, and print the mean return per agent. --out writes every step as JSON lines.
+"""
+
 BENCH_DESCRIPTION = f"""\
-Benchmark an environment (currently: supply_chain_v0).
+Benchmark an environment: train each backend in --backends (default: cleanrl) under one
+budget (--seconds, default 60, and/or --timesteps), evaluate the trained policies and
+the environment's baselines (for the supply chain: the best order-up-to rule and random
+restocking) on the same --episodes seeds, and print one comparison table: wall time,
+training agent-steps/s, mean return +- std and % of the heuristic. Writes bench.json,
+learning_curves.png and the model's plots to --out (default: bench_out).
 
-Baselines: the best order-up-to level for one shop is searched on separate seeds, then
-the heuristic and uniform random actions are evaluated on --episodes episodes (seeds
---seed, --seed + 1, ...); the table shows mean return +- std and % of the heuristic.
-
-Throughput: full episodes (resets included) under uniform random actions at each
---shops size, against a hand-written plain-Python floor of the same dynamics and the
-Phantom 2.2 reference figures. Each measurement runs at least --min-seconds (default
-{NORMAL_SECONDS:g} s, or {QUICK_SECONDS:g} s with --quick).
-
-Results are written to OUT/bench.json.
+For supply_chain_v0 it also measures environment throughput at --shops sizes against a
+plain-Python floor of the same dynamics (each measurement >= --min-seconds, default
+{NORMAL_SECONDS:g} s, {QUICK_SECONDS:g} s with --quick; skip it with --no-throughput).
 """
 
 
@@ -107,6 +122,24 @@ def _shop_counts(text: str) -> tuple[int, ...]:
     return counts
 
 
+def _backend_list(text: str) -> tuple[str, ...]:
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    if names == ("none",):
+        return ()
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated backend names, got {text!r}")
+    return names
+
+
+def _add_budget(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timesteps", type=_positive_int, default=None, help="agent-steps to train"
+    )
+    parser.add_argument(
+        "--seconds", type=_positive_float, default=None, help="wall-time budget (default: 60 s)"
+    )
+
+
 # --------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The ``phantomzoo`` argument parser with its subcommands."""
@@ -129,13 +162,63 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the registered environments and the installed trainer backends.",
     )
 
+    train = commands.add_parser(
+        "train",
+        help="train an environment's default policies",
+        description=TRAIN_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("env", metavar="ENV", help="registered environment id")
+    train.add_argument("--backend", default="cleanrl", help="cleanrl (default), sb3 or rllib")
+    _add_budget(train)
+    train.add_argument(
+        "--config", nargs="*", default=[], metavar="KEY=VALUE", help="environment keywords"
+    )
+    train.add_argument(
+        "--option", nargs="*", default=[], metavar="KEY=VALUE", help="backend options"
+    )
+    train.add_argument("--seed", type=_non_negative_int, default=0, help="seed (default: 0)")
+    train.add_argument("--out", type=Path, default=None, help="results directory")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rollout = commands.add_parser(
+        "rollout",
+        help="replay saved policies",
+        description=ROLLOUT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rollout.add_argument(
+        "dir", metavar="DIR", type=Path, help="results directory of a training run"
+    )
+    rollout.add_argument(
+        "--episodes", type=_positive_int, default=10, help="episodes (default: 10)"
+    )
+    rollout.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="first seed (default: 0)"
+    )
+    rollout.add_argument(
+        "--out", type=Path, default=None, help="JSON-lines file to write the steps to"
+    )
+
     bench = commands.add_parser(
         "bench",
-        help="baselines and throughput of an environment",
+        help="train backends and compare them with baselines",
         description=BENCH_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_argument("env", metavar="ENV", help="registered environment id, e.g. supply_chain_v0")
+    bench.add_argument(
+        "--backends",
+        type=_backend_list,
+        default=("cleanrl",),
+        help="comma-separated backends to train (default: cleanrl); 'none' for baselines only",
+    )
+    _add_budget(bench)
+    bench.add_argument(
+        "--config", nargs="*", default=[], metavar="KEY=VALUE", help="environment keywords"
+    )
+    bench.add_argument("--no-throughput", action="store_true", help="skip the throughput table")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.add_argument(
         "--episodes",
         type=_positive_int,
@@ -149,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=Path("bench_out"),
-        help="directory to write bench.json to (default: bench_out)",
+        help="directory for bench.json and plots (default: bench_out)",
     )
     bench.add_argument(
         "--quick",
@@ -198,48 +281,84 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train an environment's default policies and print where they went."""
+    from .workflow import parse_config, train_env
+
+    result = train_env(
+        args.env,
+        args.backend,
+        parse_config(args.config),
+        args.timesteps,
+        args.seconds,
+        args.seed,
+        args.out,
+        parse_config(args.option),
+        progress=not args.quiet,
+    )
+    last = result.history[-1] if result.history else {}
+    returns = ", ".join(f"{p}: {v:.1f}" for p, v in last.get("returns", {}).items())
+    print(
+        f"Trained {args.env} with {args.backend} in {result.wall_seconds:.1f} s "
+        f"({last.get('timesteps', 0):,} agent-steps); latest mean returns: {returns or '-'}"
+    )
+    print(f"Policies, training.json and TensorBoard files: {result.results_dir}")
+    return 0
+
+
+def cmd_rollout(args: argparse.Namespace) -> int:
+    """Replay saved policies and print mean returns per agent."""
+    from .workflow import rollout_results
+
+    report = rollout_results(args.dir, args.episodes, args.seed, args.out)
+    print(f"{report['env']['name']}: {args.episodes} episodes from seed {args.seed}")
+    for agent_id, (mean, std) in report["returns"].items():
+        print(f"  {agent_id}: {mean:.2f} ± {std:.2f}")
+    if args.out is not None:
+        print(f"Steps written to {args.out}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Print baseline and throughput tables for ``args.env`` and write bench.json."""
+    """Train, evaluate against baselines, plot; add throughput for the supply chain."""
     from . import benchmarking as bm
     from .registry import spec
+    from .workflow import bench, bench_table, parse_config
 
     spec(args.env)  # unknown ids raise RegistryError with a "did you mean" hint
-    if args.env not in BENCH_ENVS:
-        raise ConfigError(
-            f"bench has no baselines for {args.env!r} yet; supported: {', '.join(BENCH_ENVS)}"
-        )
-    min_seconds = args.min_seconds or (QUICK_SECONDS if args.quick else NORMAL_SECONDS)
-
-    print(f"Baselines: {args.env}, 1 shop, {args.episodes} episodes from seed {args.seed}")
-    baselines = bm.baseline_returns(num_episodes=args.episodes, seed=args.seed)
-    print(bm.format_table(bm.baseline_rows(baselines), bm.BASELINE_COLUMNS))
-
-    shops = ", ".join(str(n) for n in args.shops)
-    print(f"\nThroughput: random actions, >= {min_seconds:g} s per measurement, shops {shops}")
-    rows = bm.supply_chain_throughput_table(args.shops, min_seconds=min_seconds, seed=args.seed)
-    print(bm.format_table(rows, bm.THROUGHPUT_COLUMNS))
-    goals = bm.check_goals(rows)
-    for goal in goals:
-        print(f"  {goal['status']:4}  {goal['name']}: {goal['detail']}")
-
-    path = _write_json(
+    config = parse_config(args.config)
+    seconds = args.seconds
+    if seconds is None and args.timesteps is None:
+        seconds = 20.0 if args.quick else 60.0
+    report = bench(
+        args.env,
+        args.backends,
+        config,
+        args.timesteps,
+        seconds,
+        args.episodes,
+        args.seed,
         args.out,
-        {
-            "env": args.env,
-            "settings": {
-                "episodes": args.episodes,
-                "seed": args.seed,
-                "quick": args.quick,
-                "shops": list(args.shops),
-                "min_seconds": min_seconds,
-            },
-            "machine": bm.machine_info(),
-            "baselines": baselines,
-            "throughput": rows,
-            "goals": goals,
-        },
+        progress=not args.quiet,
     )
+    print(f"\n{args.env}: {args.episodes} evaluation episodes from seed {args.seed}")
+    print(bench_table(report["rows"]))
+    if args.env in BENCH_ENVS and not args.no_throughput:
+        min_seconds = args.min_seconds or (QUICK_SECONDS if args.quick else NORMAL_SECONDS)
+        shops = ", ".join(str(n) for n in args.shops)
+        print(f"\nThroughput: random actions, >= {min_seconds:g} s per measurement, shops {shops}")
+        rows = bm.supply_chain_throughput_table(args.shops, min_seconds=min_seconds, seed=args.seed)
+        print(bm.format_table(rows, bm.THROUGHPUT_COLUMNS))
+        goals = bm.check_goals(rows)
+        for goal in goals:
+            print(f"  {goal['status']:4}  {goal['name']}: {goal['detail']}")
+        report["throughput"] = rows
+        report["goals"] = goals
+        report["machine"] = bm.machine_info()
+    path = _write_json(args.out, report)
     print(f"\nWrote {path}")
+    for plot in report["plots"]:
+        print(f"Plot: {plot}")
     return 0
 
 
@@ -247,13 +366,13 @@ def _write_json(out_dir: Path, payload: dict[str, Any]) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "bench.json"
-        path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write results to {str(out_dir)!r}: {exc.strerror}") from exc
     return path
 
 
-COMMANDS = {"list": cmd_list, "bench": cmd_bench}
+COMMANDS = {"list": cmd_list, "train": cmd_train, "rollout": cmd_rollout, "bench": cmd_bench}
 
 
 # --------------------------------------------------------------------------- entry point
