@@ -38,9 +38,11 @@ def train(
 ) -> TrainingResult:
     """Train with RLlib, Phantom style (see :func:`phantomzoo.train`).
 
-    ``rllib_config["seed"]`` seeds the run; other ``rllib_config`` keys are passed to the
-    RLlib algorithm config. ``tune_config={"name": ..., "stop": {"training_iteration": N}}``
-    is accepted for old Phantom scripts (``name`` becomes the results sub-directory).
+    ``rllib_config["seed"]`` seeds the run; keys that are options of the RLlib backend
+    (``train_batch_size``, ``lr``, ...) are passed as such and any other key is applied to
+    the RLlib ``PPOConfig`` as an override. Old Phantom scripts may pass
+    ``tune_config={"name": ..., "stop": {"training_iteration": N}}`` (``name`` becomes the
+    results sub-directory).
     ``checkpoint_freq`` is accepted for compatibility: the trained policies are always
     saved at the end of training.
     """
@@ -65,8 +67,11 @@ def train(
     options: dict[str, Any] = {}
     if num_workers is not None:
         options["num_env_runners"] = num_workers
-    if config:
-        options["config"] = config
+    known = {"train_batch_size", "minibatch_size", "num_epochs", "lr", "gamma", "model"}
+    options.update({k: v for k, v in config.items() if k in known})
+    overrides = {k: v for k, v in config.items() if k not in known}
+    if overrides:
+        options["overrides"] = overrides
     return _train(
         env_class,
         policies,
