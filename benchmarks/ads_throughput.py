@@ -1,0 +1,325 @@
+"""Throughput of the digital-ads market against a plain-Python floor and Phantom 2.2.
+
+Runs whole episodes (resets included) of ``digital_ads_v0`` through the acting-agents
+protocol (``acting_reset`` / ``acting_step``, one impression per step) under uniform
+random bids drawn in one seeded batch per step, at 6, 60, 120 and 1200 advertisers;
+does the same with the hand-written floor
+(:class:`phantomzoo.envs.digital_ads.floor.PlainDigitalAds`); prints the table, the goal
+checks and the baseline clicks, and writes everything as JSON::
+
+    python benchmarks/ads_throughput.py                        # 6,60,120,1200, >= 2 s each
+    python benchmarks/ads_throughput.py --advertisers 6,60 --min-seconds 1 --repeats 1
+
+Columns: ``env-steps/s`` counts ``acting_step`` calls (one impression, two stages),
+``adv-steps/s`` advertiser actions (what a trainer consumes), ``CPU µs/adv-step`` the
+process CPU time per advertiser action (less inflated than wall time when other
+programs share the cores), ``ours/floor`` phantomzoo adv-steps/s over the floor's.
+
+Goals (printed as PASS or MISS from the numbers just measured, never assumed): 5x
+Phantom 2.2 at 6 advertisers (>= 135,000 advertiser-steps/s), 10x at 1200 (>= 160,000
+advertiser-steps/s), and a cost per advertiser-step that does not grow with the number
+of advertisers (no size costs more than 1.25x a smaller one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import phantomzoo as ph
+from phantomzoo.benchmarking import format_table, machine_info
+from phantomzoo.envs.digital_ads import RandomBidPolicy, ValueBidPolicy, evaluate_clicks
+from phantomzoo.envs.digital_ads.floor import PlainDigitalAds
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "ads_throughput.json"
+
+#: Phantom 2.2 (paper section 3.2 setting), advertiser-steps per second by advertisers.
+PHANTOM_REFERENCE: dict[int, float] = {6: 27_000.0, 1200: 16_000.0}
+#: Speed-up over Phantom 2.2 aimed for, by number of advertisers.
+SPEEDUP_GOALS: dict[int, float] = {6: 5.0, 1200: 10.0}
+#: A larger size may cost at most this many times a smaller one per advertiser-step.
+GROWTH_TOLERANCE = 1.25
+WARMUP_STEPS = 10
+MAX_BID = 1.0
+
+COLUMNS = [
+    ("advertisers", "advertisers", ",d"),
+    ("env_steps_per_s", "env-steps/s", ",.0f"),
+    ("adv_steps_per_s", "adv-steps/s", ",.0f"),
+    ("us_per_adv_step", "µs/adv-step", ".2f"),
+    ("cpu_us_per_adv_step", "CPU µs/adv-step", ".2f"),
+    ("floor_adv_steps_per_s", "floor adv-steps/s", ",.0f"),
+    ("ratio_vs_floor", "ours/floor", ".2f"),
+    ("phantom_adv_steps_per_s", "Phantom 2.2 adv-steps/s", ",.0f"),
+    ("speedup_vs_phantom", "vs Phantom", ".1f"),
+]
+BASELINE_COLUMNS = [
+    ("auction", "auction"),
+    ("policy", "policy"),
+    ("travel", "travel", ".2f"),
+    ("tech", "tech", ".2f"),
+    ("sport", "sport", ".2f"),
+    ("overall", "overall", ".2f"),
+]
+
+
+# ----------------------------------------------------------------------- measurement
+def _rates(env_steps: int, adv_steps: int, seconds: float, cpu: float) -> dict[str, float]:
+    """Rates of a run; ``cpu`` is the process CPU time, which other programs on a shared
+    machine inflate less than wall time."""
+    return {
+        "env_steps": env_steps,
+        "adv_steps": adv_steps,
+        "seconds": seconds,
+        "env_steps_per_s": env_steps / seconds,
+        "adv_steps_per_s": adv_steps / seconds,
+        "us_per_adv_step": 1e6 * seconds / adv_steps,
+        "cpu_us_per_adv_step": 1e6 * cpu / adv_steps,
+    }
+
+
+def measure_env(per_family: int, min_seconds: float, seed: int) -> dict[str, float]:
+    """Advertiser-steps per second of ``digital_ads_v0`` (acting-agents protocol)."""
+    env = ph.make("digital_ads_v0", advertisers_per_family=per_family, max_bid=MAX_BID)
+    rng = np.random.default_rng(seed)
+
+    def bids(count: int) -> np.ndarray:
+        return rng.uniform(0.0, MAX_BID, size=(count, 1)).astype(np.float32)
+
+    env.acting_reset(seed=seed)
+    for _ in range(WARMUP_STEPS):
+        acting = env.acting_agents
+        if not acting:
+            break
+        env.acting_step(dict(zip(acting, bids(len(acting)))))
+    env_steps = adv_steps = episode = 0
+    start, cpu_start = time.perf_counter(), time.process_time()
+    while True:
+        env.acting_reset(seed=seed + episode)
+        episode += 1
+        acting = env.acting_agents
+        while acting:
+            env.acting_step(dict(zip(acting, bids(len(acting)))))
+            env_steps += 1
+            adv_steps += len(acting)
+            acting = env.acting_agents
+        seconds = time.perf_counter() - start
+        if seconds >= min_seconds:
+            return _rates(env_steps, adv_steps, seconds, time.process_time() - cpu_start)
+
+
+def measure_floor(per_family: int, min_seconds: float, seed: int) -> dict[str, float]:
+    """The same for the plain-Python floor: same warm-up, episodes and bid draws."""
+    floor = PlainDigitalAds(per_family, max_bid=MAX_BID)
+    rng = np.random.default_rng(seed)
+
+    def bids(count: int) -> np.ndarray:
+        return rng.uniform(0.0, MAX_BID, size=(count, 1)).astype(np.float32)
+
+    floor.reset(seed)
+    for _ in range(WARMUP_STEPS):
+        if not floor.live:
+            break
+        floor.step(bids(len(floor.live)))
+    env_steps = adv_steps = episode = 0
+    start, cpu_start = time.perf_counter(), time.process_time()
+    while True:
+        floor.reset(seed + episode)
+        episode += 1
+        while floor.live:
+            count = len(floor.live)
+            floor.step(bids(count))
+            env_steps += 1
+            adv_steps += count
+        seconds = time.perf_counter() - start
+        if seconds >= min_seconds:
+            return _rates(env_steps, adv_steps, seconds, time.process_time() - cpu_start)
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run with the median advertiser-step rate (shared machines are noisy)."""
+    return sorted(runs, key=lambda r: r["adv_steps_per_s"])[len(runs) // 2]
+
+
+def measure_row(advertisers: int, min_seconds: float, seed: int, repeats: int) -> dict[str, Any]:
+    """One table row; framework and floor runs are interleaved, the median kept."""
+    per_family = advertisers // 3
+    ours_runs, floor_runs = [], []
+    for _ in range(max(1, repeats)):
+        ours_runs.append(measure_env(per_family, min_seconds, seed))
+        floor_runs.append(measure_floor(per_family, min_seconds, seed))
+    ours, floor = _median(ours_runs), _median(floor_runs)
+    reference = PHANTOM_REFERENCE.get(advertisers)
+    return {
+        "advertisers": advertisers,
+        "env_steps_per_s": ours["env_steps_per_s"],
+        "adv_steps_per_s": ours["adv_steps_per_s"],
+        "us_per_adv_step": ours["us_per_adv_step"],
+        "cpu_us_per_adv_step": ours["cpu_us_per_adv_step"],
+        "floor_env_steps_per_s": floor["env_steps_per_s"],
+        "floor_adv_steps_per_s": floor["adv_steps_per_s"],
+        "floor_us_per_adv_step": floor["us_per_adv_step"],
+        "ratio_vs_floor": ours["adv_steps_per_s"] / floor["adv_steps_per_s"],
+        "phantom_adv_steps_per_s": reference,
+        "speedup_vs_phantom": None if reference is None else ours["adv_steps_per_s"] / reference,
+        "runs_adv_steps_per_s": [r["adv_steps_per_s"] for r in ours_runs],
+        "floor_runs_adv_steps_per_s": [r["adv_steps_per_s"] for r in floor_runs],
+        "seconds_measured": ours["seconds"],
+    }
+
+
+# ----------------------------------------------------------------------------- goals
+def check_goals(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """PASS / MISS / SKIP for each speed goal and for the scaling goal."""
+    by_size = {int(r["advertisers"]): r for r in rows}
+    goals = []
+    for size, factor in SPEEDUP_GOALS.items():
+        target = factor * PHANTOM_REFERENCE[size]
+        name = f"{factor:g}x Phantom 2.2 at {size} advertisers"
+        row = by_size.get(size)
+        if row is None:
+            goals.append({"name": name, "target": target, "measured": None, "status": "SKIP"})
+            continue
+        measured = float(row["adv_steps_per_s"])
+        goals.append(
+            {
+                "name": name,
+                "target": target,
+                "measured": measured,
+                "status": "PASS" if measured >= target else "MISS",
+                "detail": f"{measured:,.0f} adv-steps/s (target >= {target:,.0f}; "
+                f"{measured / target:.2f}x target)",
+            }
+        )
+    goals.append(_scaling_goal(rows))
+    return goals
+
+
+def _scaling_goal(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    name = "cost per advertiser-step does not grow with advertisers"
+    costs = sorted((int(r["advertisers"]), float(r["us_per_adv_step"])) for r in rows)
+    if len(costs) < 2:
+        return {"name": name, "target": GROWTH_TOLERANCE, "measured": None, "status": "SKIP"}
+    growth, small, large = max(
+        (later / earlier, n_small, n_large)
+        for i, (n_small, earlier) in enumerate(costs)
+        for n_large, later in costs[i + 1 :]
+    )
+    listing = ", ".join(f"{n:,}: {c:.2f}" for n, c in costs)
+    return {
+        "name": name,
+        "target": GROWTH_TOLERANCE,
+        "measured": growth,
+        "status": "PASS" if growth <= GROWTH_TOLERANCE else "MISS",
+        "detail": f"µs/adv-step {{{listing}}}; worst growth {growth:.2f}x ({small:,} -> "
+        f"{large:,}; tolerance {GROWTH_TOLERANCE:g}x)",
+    }
+
+
+# ------------------------------------------------------------------------- baselines
+def baseline_rows(episodes: int, seed: int) -> list[dict[str, Any]]:
+    """Mean clicks per episode per family of random and value bidding, 6 advertisers."""
+    rows = []
+    for auction in ("first", "second"):
+        env = ph.make("digital_ads_v0", auction=auction)
+        agent = env.possible_agents[0]
+        spaces = (env.observation_space(agent), env.action_space(agent))
+        policies = {
+            "random": RandomBidPolicy(*spaces, seed=seed),
+            "value heuristic": ValueBidPolicy(*spaces),
+        }
+        for label, policy in policies.items():
+            clicks = evaluate_clicks(env, policy, num_episodes=episodes, seed=seed)
+            rows.append({"auction": auction, "policy": label, **clicks})
+    return rows
+
+
+# ------------------------------------------------------------------------------ main
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"6,60"`` -> ``(6, 60)``; each size must be a positive multiple of 3."""
+    try:
+        sizes = tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or any(s < 3 or s % 3 for s in sizes):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated multiples of 3 (three families), got {text!r}"
+        )
+    return sizes
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--advertisers", type=parse_sizes, default=(6, 60, 120, 1200))
+    parser.add_argument("--min-seconds", type=float, default=2.0, help="per run (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per size; median kept")
+    parser.add_argument("--episodes", type=int, default=50, help="baseline episodes")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    if not args.min_seconds > 0 or args.repeats < 1 or args.episodes < 1:
+        parser.error("--min-seconds must be > 0, --repeats and --episodes >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    machine = machine_info()
+    print(f"{machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs")
+    print(
+        f"digital_ads_v0 (first price), uniform random bids, median of {args.repeats} runs "
+        f"of >= {args.min_seconds:g} s each\n"
+    )
+    load_before = os.getloadavg()
+    print(f"load average before: {load_before[0]:.2f} (1 min) on {machine['cpu_count']} CPUs")
+    started = time.perf_counter()
+    rows = [measure_row(n, args.min_seconds, args.seed, args.repeats) for n in args.advertisers]
+    print(format_table(rows, COLUMNS))
+    load_after = os.getloadavg()
+    print(
+        f"load average after: {load_after[0]:.2f} (1 min); above the CPU count, other "
+        "programs share the cores and wall-clock rates fall (CPU µs is less affected)"
+    )
+    goals = check_goals(rows)
+    print()
+    for goal in goals:
+        print(f"{goal['status']:4s}  {goal['name']}: {goal.get('detail', 'not measured')}")
+    baselines = baseline_rows(args.episodes, args.seed)
+    print(
+        f"\nMean clicks per episode (6 advertisers, {args.episodes} episodes from seed "
+        f"{args.seed}; family totals)\n"
+    )
+    print(format_table(baselines, BASELINE_COLUMNS))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "settings": {
+            "advertisers": list(args.advertisers),
+            "min_seconds": args.min_seconds,
+            "repeats": args.repeats,
+            "seed": args.seed,
+            "episodes": args.episodes,
+            "auction": "first",
+            "max_bid": MAX_BID,
+        },
+        "machine": machine,
+        "load_average_1min": {"before": load_before[0], "after": load_after[0]},
+        "phantom_reference_adv_steps_per_s": PHANTOM_REFERENCE,
+        "rows": rows,
+        "goals": goals,
+        "baselines": baselines,
+        "wall_seconds": time.perf_counter() - started,
+    }
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,218 @@
+"""The digital-ads market environment: network, stages and configuration."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import phantomzoo as ph
+from phantomzoo.errors import ConfigError
+from phantomzoo.samplers import UniformFloatSampler
+
+from .agents import (
+    ADVERTISER_STAGE,
+    PUBLISHER_STAGE,
+    THEMES,
+    AdExchangeAgent,
+    AdvertiserAgent,
+    AdvertiserSupertype,
+    PublisherAgent,
+)
+
+#: Default budget ranges ``(low, high)`` per family, drawn uniformly every reset. The
+#: paper's figures were lost; these are those of Phantom's own example (travel has the
+#: smallest budgets, tech the largest).
+DEFAULT_BUDGETS: dict[str, tuple[float, float]] = {
+    "travel": (5.0, 15.0),
+    "tech": (10.0, 20.0),
+    "sport": (7.0, 17.0),
+}
+
+PUBLISHER_ID = "PUBLISHER"
+EXCHANGE_ID = "EXCHANGE"
+AUCTIONS = ("first", "second")
+
+
+def advertiser_id(theme: str, index: int) -> str:
+    """Id of the ``index``-th (from 1) advertiser of a family: ``"TRAVEL1"``, ``"SPORT40"``."""
+    return f"{theme.upper()}{index}"
+
+
+class DigitalAdsEnv(ph.FiniteStateMachineEnv):
+    """A publisher, an ad exchange and three families of learning advertisers.
+
+    Each impression is played in two stages: ``"publisher"`` (no agent acts: the
+    publisher's impression request reaches the advertisers through the exchange) and
+    ``"advertiser"`` (every live advertiser bids; the exchange auctions, the publisher
+    reports the click to the winner; advertisers are rewarded with their clicks).
+
+    Args:
+        advertisers_per_family: Advertisers of each theme (2, 20, 40, 400 give 6, 60,
+            120, 1200 advertisers).
+        auction: ``"first"`` (the winner pays its bid) or ``"second"`` price (the winner
+            pays the second-highest bid, at least ``min_bid``).
+        num_steps: Impressions (auctions) per episode. Each is two stages, so the
+            underlying stage count ``env.num_steps`` is twice this.
+        travel_budget: ``(low, high)`` of the travel advertisers' uniform budget.
+        tech_budget: Same for tech advertisers.
+        sport_budget: Same for sport advertisers.
+        max_bid: Upper bound of the bid (action space ``Box(0, max_bid, (1,))``).
+        min_bid: Smallest bid taking part in an auction, the second-price reserve, and
+            the budget below which an advertiser terminates.
+        stochastic_edges: Connect each advertiser to the exchange with probability
+            ``connection_rate`` per episode (``ph.StochasticNetwork``), as in the paper.
+        connection_rate: The probability used when ``stochastic_edges`` is true.
+        check_observations: Check every observation against its space (debugging).
+    """
+
+    metadata: dict[str, Any] = {
+        "name": "digital_ads_v0",
+        "render_modes": [],
+        "is_parallelizable": False,
+    }
+
+    def __init__(
+        self,
+        advertisers_per_family: int = 2,
+        auction: str = "first",
+        num_steps: int = 100,
+        travel_budget: Sequence[float] = DEFAULT_BUDGETS["travel"],
+        tech_budget: Sequence[float] = DEFAULT_BUDGETS["tech"],
+        sport_budget: Sequence[float] = DEFAULT_BUDGETS["sport"],
+        max_bid: float = 1.0,
+        min_bid: float = 0.01,
+        stochastic_edges: bool = False,
+        connection_rate: float = 0.9,
+        check_observations: bool = False,
+    ) -> None:
+        _check_int("advertisers_per_family", advertisers_per_family)
+        _check_int("num_steps", num_steps)
+        if auction not in AUCTIONS:
+            raise ConfigError(f"digital_ads: auction must be 'first' or 'second', got {auction!r}")
+        max_bid = _check_number("max_bid", max_bid)
+        min_bid = _check_number("min_bid", min_bid)
+        if not 0.0 < min_bid <= max_bid:
+            raise ConfigError(
+                f"digital_ads: need 0 < min_bid <= max_bid, got min_bid={min_bid}, "
+                f"max_bid={max_bid}"
+            )
+        budgets = {
+            "travel": _check_budget("travel_budget", travel_budget, min_bid),
+            "tech": _check_budget("tech_budget", tech_budget, min_bid),
+            "sport": _check_budget("sport_budget", sport_budget, min_bid),
+        }
+        for name, flag in (
+            ("stochastic_edges", stochastic_edges),
+            ("check_observations", check_observations),
+        ):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise ConfigError(f"digital_ads: {name} must be True or False, got {flag!r}")
+        connection_rate = _check_number("connection_rate", connection_rate)
+        if not 0.0 < connection_rate <= 1.0:
+            raise ConfigError(
+                f"digital_ads: connection_rate must be in (0, 1], got {connection_rate}"
+            )
+
+        self.config = dict(
+            advertisers_per_family=int(advertisers_per_family),
+            auction=auction,
+            num_steps=int(num_steps),
+            travel_budget=budgets["travel"],
+            tech_budget=budgets["tech"],
+            sport_budget=budgets["sport"],
+            max_bid=max_bid,
+            min_bid=min_bid,
+            stochastic_edges=bool(stochastic_edges),
+            connection_rate=connection_rate,
+        )
+        self.num_impressions = int(num_steps)
+        self.publisher_id = PUBLISHER_ID
+        self.exchange_id = EXCHANGE_ID
+        self.family_ids: dict[str, list[str]] = {}
+        advertisers: list[AdvertiserAgent] = []
+        for theme in THEMES:
+            supertype = AdvertiserSupertype(budget=UniformFloatSampler(*budgets[theme]))
+            ids = [advertiser_id(theme, k + 1) for k in range(int(advertisers_per_family))]
+            self.family_ids[theme] = ids
+            advertisers.extend(
+                AdvertiserAgent(
+                    i, EXCHANGE_ID, theme, supertype, self.num_impressions, max_bid, min_bid
+                )
+                for i in ids
+            )
+        self.advertiser_ids = [a.id for a in advertisers]
+        network = self._build_network(advertisers, auction, min_bid, connection_rate)
+        super().__init__(
+            num_steps=2 * self.num_impressions,
+            network=network,
+            initial_stage=PUBLISHER_STAGE,
+            stages=[
+                ph.FSMStage(PUBLISHER_STAGE, [], next_stages=[ADVERTISER_STAGE]),
+                ph.FSMStage(ADVERTISER_STAGE, self.advertiser_ids, next_stages=[PUBLISHER_STAGE]),
+            ],
+            # Advertisers append their type themselves (see AdvertiserAgent).
+            type_augmented_observations=False,
+            check_observations=bool(check_observations),
+        )
+
+    def _build_network(
+        self,
+        advertisers: list[AdvertiserAgent],
+        auction: str,
+        min_bid: float,
+        connection_rate: float,
+    ) -> ph.Network:
+        publisher = PublisherAgent(PUBLISHER_ID, EXCHANGE_ID, block=min(self.num_impressions, 256))
+        exchange = AdExchangeAgent(
+            EXCHANGE_ID, PUBLISHER_ID, self.advertiser_ids, auction=auction, min_bid=min_bid
+        )
+        agents: list[ph.Agent] = [publisher, exchange, *advertisers]
+        if self.config["stochastic_edges"]:
+            network: ph.Network = ph.StochasticNetwork(agents)
+            network.add_connection(PUBLISHER_ID, EXCHANGE_ID)
+            network.add_connections_between([EXCHANGE_ID], self.advertiser_ids, connection_rate)
+        else:
+            network = ph.Network(agents)
+            network.add_connection(PUBLISHER_ID, EXCHANGE_ID)
+            network.add_connections_between([EXCHANGE_ID], self.advertiser_ids)
+        # The publisher reports clicks straight to the winning advertiser.
+        network.add_connections_between([PUBLISHER_ID], self.advertiser_ids)
+        return network
+
+    def family_of(self, agent_id: ph.AgentID) -> str:
+        """The theme of advertiser ``agent_id``."""
+        return self.network[agent_id].theme  # type: ignore[attr-defined,no-any-return]
+
+
+# ----------------------------------------------------------------------------- checks
+def _check_int(name: str, value: Any) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"digital_ads: {name} must be an int >= 1, got {value!r}")
+
+
+def _check_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ConfigError(f"digital_ads: {name} must be a number, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ConfigError(f"digital_ads: {name} must be finite, got {value!r}")
+    return out
+
+
+def _check_budget(name: str, value: Any, min_bid: float) -> tuple[float, float]:
+    try:
+        low, high = value
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"digital_ads: {name} must be a (low, high) pair, got {value!r}"
+        ) from None
+    low, high = _check_number(f"{name} low", low), _check_number(f"{name} high", high)
+    if not min_bid <= low <= high:
+        raise ConfigError(
+            f"digital_ads: {name} must satisfy min_bid ({min_bid:g}) <= low <= high, "
+            f"got ({low:g}, {high:g})"
+        )
+    return (low, high)
