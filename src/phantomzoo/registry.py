@@ -135,11 +135,21 @@ register(
     "supply_chain_paper_v0",
     "phantomzoo.envs.supply_chain_paper:PaperSupplyChainEnv",
     description="Paper supply chain: cost-of-carry types, restock/sale stages, prices in views",
+    hooks={
+        "policies": "phantomzoo.envs.supply_chain_paper.bench:default_policies",
+        "baselines": "phantomzoo.envs.supply_chain_paper.bench:baselines",
+        "plots": "phantomzoo.envs.supply_chain_paper.bench:plots",
+    },
 )
 register(
     "digital_ads_v0",
     "phantomzoo.envs.digital_ads:DigitalAdsEnv",
     description="Digital-ads market: publisher, ad exchange auctions, advertiser families (6-1200)",
+    hooks={
+        "policies": "phantomzoo.envs.digital_ads.bench:default_policies",
+        "baselines": "phantomzoo.envs.digital_ads.bench:baselines",
+        "plots": "phantomzoo.envs.digital_ads.bench:plots",
+    },
 )
 register(
     "type_toy_v0",
