@@ -21,6 +21,8 @@ from phantomzoo.mapping import PolicyMapping
 from phantomzoo.metrics import Metric, MetricRecorder
 
 AgentID = Hashable
+#: Step budgets at least this large mean "until the wall-time budget runs out".
+UNBOUNDED = 10**12
 
 
 class EpisodeTracker:
@@ -85,6 +87,8 @@ class TrainingLogger:
         from tqdm.auto import tqdm
 
         self.writer = SummaryWriter(log_dir=str(Path(results_dir) / "tensorboard"))
+        if total is not None and total >= UNBOUNDED:  # a wall-time budget: no known total
+            total = None
         self.bar = tqdm(total=total, unit=unit, disable=not progress, dynamic_ncols=True)
         self.policy_ids = list(policy_ids)
         self.recent: dict[str, deque[float]] = {p: deque(maxlen=window) for p in policy_ids}

@@ -25,6 +25,7 @@ from .training import TrainingResult, train
 #: Budget used when neither timesteps nor seconds are given.
 DEFAULT_SECONDS = 60.0
 _UNBOUNDED_STEPS = 10**12  # "no step limit": training stops on max_seconds instead
+# (backends/_common.UNBOUNDED: progress bars then show no total)
 
 
 def parse_config(pairs: Sequence[str]) -> dict[str, Any]:
