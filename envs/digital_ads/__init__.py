@@ -48,18 +48,20 @@ from .agents import (
     THEMES,
     USER_INFO,
     AdExchangeAgent,
-    AdPlacement,
     AdvertiserAgent,
     AdvertiserSupertype,
-    AuctionResult,
-    Bid,
     ExchangeView,
-    ImpressionRequest,
-    ImpressionResult,
     PublisherAgent,
     UserInfo,
 )
 from .baselines import RandomBidPolicy, ValueBidPolicy, evaluate_clicks
+from .messages import (
+    AdPlacement,
+    AuctionResult,
+    Bid,
+    ImpressionRequest,
+    ImpressionResult,
+)
 from .model import DEFAULT_BUDGETS, EXCHANGE_ID, PUBLISHER_ID, DigitalAdsEnv
 
 raw_env = DigitalAdsEnv

@@ -23,6 +23,14 @@ import numpy as np
 import phantomzoo as ph
 from phantomzoo.samplers import Sampler
 
+from .messages import (
+    AdPlacement,
+    AuctionResult,
+    Bid,
+    ImpressionRequest,
+    ImpressionResult,
+)
+
 #: The advertiser families, in the order of the theme one-hot of observations.
 THEMES: tuple[str, ...] = ("travel", "tech", "sport")
 
@@ -60,40 +68,6 @@ class UserInfo:
 
 #: User details the exchange exposes to advertisers through its view.
 USER_INFO: dict[int, UserInfo] = {1: UserInfo(18, 94025), 2: UserInfo(40, 90250)}
-
-
-# ----------------------------------------------------------------------------- payloads
-class ImpressionRequest(ph.MsgPayload):
-    """Publisher --> Exchange --> Advertisers: a user is on the website."""
-
-    user_id: int
-
-
-class Bid(ph.MsgPayload):
-    """Advertiser --> Exchange: the bid on the current impression (0: abstain)."""
-
-    amount: float
-    theme: str
-
-
-class AuctionResult(ph.MsgPayload):
-    """Exchange --> Advertiser: whether its bid won and what it pays (0 unless it won)."""
-
-    won: bool
-    cost: float
-
-
-class AdPlacement(ph.MsgPayload):
-    """Exchange --> Publisher: the winning ad, to be shown to the current user."""
-
-    advertiser_id: str
-    theme: str
-
-
-class ImpressionResult(ph.MsgPayload):
-    """Publisher --> Advertiser (the auction's winner): whether the user clicked."""
-
-    clicked: bool
 
 
 _LOST = AuctionResult(False, 0.0)  # payloads are immutable, so one object serves all losers
