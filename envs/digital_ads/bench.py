@@ -50,8 +50,8 @@ def auction_statistics(
         observations, _ = env.acting_reset(seed=seed + episode)
         while env.acting_agents:
             # The user of the auction about to be played (acting_step also plays the next
-            # impression's publisher stage, after which advertisers know the next user).
-            user = next((a.user_id for a in advertisers if a.user_id), 0)
+            # impression's publisher stage, after which the publisher shows the next user).
+            user = env.network["PUBLISHER"].user_id
             actions = policies.compute_actions({i: observations[i] for i in env.acting_agents})
             observations, *_ = env.acting_step(actions)
             if user in impressions:

@@ -290,8 +290,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         self._play_stage(acting, actions, rewards, finished)
         while self._live and not self._acting()[0]:
             self._play_stage([], {}, rewards, finished)
-        next_acting = self._acting()[0]
-        observed = [i for i in finished if i not in next_acting] + next_acting
+        next_acting, next_set = self._acting()
+        observed = [i for i in finished if i not in next_set] + next_acting
         observations = self._observe_many(observed)
         keys = list(dict.fromkeys([*observed, *rewards]))
         terminations = {i: finished.get(i, (False, False))[0] for i in keys}
@@ -379,11 +379,12 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         if not self._live:
             self._raise_episode_over()
         self._cumulative_rewards[agent] = 0.0
-        self._turn_actions[agent] = action
-        position = self._turns.index(agent)
-        if position + 1 < len(self._turns):
-            self.agent_selection = self._turns[position + 1]
+        if not self._turn_actions:  # the stage's first turn: last stage's rewards are spent
             self._clear_rewards()
+        self._turn_actions[agent] = action
+        position = len(self._turn_actions)
+        if position < len(self._turns):
+            self.agent_selection = self._turns[position]
             return
         actions, self._turn_actions = self._turn_actions, {}
         observations, rewards, terminations, truncations, infos = self.acting_step(actions)
