@@ -178,8 +178,16 @@ class ModelEngine:
             if overrides(a, "generate_messages")
         ]
         # Strategic agents that can end before the time limit (the others never do).
+        # Entries hold None for a hook the agent does not override (it never fires).
         self._enders = [
-            (i, a.is_terminated, a.is_truncated, contexts[i])
+            (
+                i,
+                a.is_terminated
+                if type(a).is_terminated is not StrategicAgent.is_terminated
+                else None,
+                a.is_truncated if type(a).is_truncated is not StrategicAgent.is_truncated else None,
+                contexts[i],
+            )
             for i, a in pairs
             if i in self._observation_spaces
             and (

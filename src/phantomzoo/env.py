@@ -114,8 +114,8 @@ class PhantomEnv(ModelEngine, ParallelEnv):
         finished = list(acting) if out_of_time else []
         for agent_id, is_terminated, is_truncated, ctx in self._enders:
             if agent_id in self._live:
-                terminated = bool(is_terminated(ctx))
-                truncated = out_of_time or bool(is_truncated(ctx))
+                terminated = is_terminated is not None and bool(is_terminated(ctx))
+                truncated = out_of_time or (is_truncated is not None and bool(is_truncated(ctx)))
                 terminations[agent_id] = terminated
                 truncations[agent_id] = truncated
                 if (terminated or truncated) and not out_of_time:

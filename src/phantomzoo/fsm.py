@@ -324,8 +324,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         else:
             for agent_id, is_terminated, is_truncated, ctx in self._enders:
                 if agent_id in live:
-                    terminated = bool(is_terminated(ctx))
-                    truncated = bool(is_truncated(ctx))
+                    terminated = is_terminated is not None and bool(is_terminated(ctx))
+                    truncated = is_truncated is not None and bool(is_truncated(ctx))
                     if terminated or truncated:
                         finished[agent_id] = (terminated, truncated)
         if finished:
