@@ -19,8 +19,10 @@ for agent-based models:
 * **Box actions** are Gaussian (state-independent ``log_std``) in a normalised
   ``[-1, 1]`` space, mapped affinely onto ``[low, high]`` (unbounded Boxes are clipped
   instead); **Discrete** actions are Categorical.
-* **Normalisation.** Observations by a running mean/variance per policy (exported with
-  it); rewards by the running std of the discounted return (training only).
+* **Normalisation.** Observations by a running mean/variance per policy, exported with
+  it. The statistics are refreshed after each update and the first layers re-scaled to
+  compute the same function of raw observations, so the policy does not drift as the
+  state distribution shifts. Rewards by the running std of the discounted return.
 
 Each learnt policy is exported to a NumPy :class:`~phantomzoo.trained.MLPPolicy` with the
 same deterministic actions. Same seed, same result: weights, sampling and minibatches
@@ -53,7 +55,8 @@ class Args:
     """PPO settings; every field is an ``options`` key of ``ph.train(backend="cleanrl")``."""
 
     num_envs: int = 16
-    """Environment copies stepped in turn; their agents share each forward pass."""
+    """Environment copies stepped in turn; their agents share each forward pass (large
+    populations need fewer: 1 copy of 1200 advertisers already batches 400 per policy)."""
     num_steps: int = 64
     """``acting_step`` calls per env copy per iteration (one rollout, one update)."""
     learning_rate: float = 1e-3
@@ -90,7 +93,7 @@ class Args:
     log_std_init: float = -1.0
     """Initial log standard deviation of Box actions, in the normalised space."""
     norm_obs: bool = True
-    """Normalise observations by a running mean and variance (exported with the policy)."""
+    """Normalise observations by running statistics (refreshed each iteration, exported)."""
     obs_clip: float = 10.0
     """Clip normalised observations to ``[-obs_clip, obs_clip]``."""
     norm_reward: bool = True

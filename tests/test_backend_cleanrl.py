@@ -112,8 +112,17 @@ def test_fixed_policy_acts_but_does_not_learn(tmp_path):
         "fixed": (OrderUpToPolicy, ["SHOP2"], {"level": 25}),
     }
     config = {"num_shops": 2, "num_steps": 10}
-    result = _train("supply_chain_v0", policies, tmp_path, env_config=config)
+    metrics = {"stock": ph.metrics.SimpleAgentMetric("SHOP1", "stock", "mean")}
+    result = _train("supply_chain_v0", policies, tmp_path, env_config=config, metrics=metrics)
     _check_result(result, tmp_path, ["learnt"])
+    assert np.isfinite(result.history[-1]["metrics"]["stock"])  # user metrics per iteration
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    expected = {"returns/learnt", "returns/fixed", "episode/length", "metrics/stock"}
+    assert expected | {"losses/learnt/policy_loss", "losses/learnt/approx_kl"} <= tags
     assert isinstance(result.policies["fixed"], OrderUpToPolicy)
     assert "fixed" not in result.history[-1]["losses"]
     assert result.history[-1]["timesteps"] == 2 * 2 * 16  # only SHOP1's transitions
@@ -323,6 +332,19 @@ def test_unknown_option(tmp_path):
         _train("supply_chain_v0", {"shop": ["SHOP"]}, tmp_path, options={"num_env": 4})
     with pytest.raises(ConfigError, match="unknown option"):
         cleanrl.make_args({"num_env": 4})
+
+
+@pytest.mark.parametrize(
+    ("obs_space", "action_space", "match"),
+    [
+        (gym.spaces.Dict({"x": gym.spaces.Box(0, 1, (1,))}), gym.spaces.Discrete(2), "only Box"),
+        (gym.spaces.Box(0, 1, (2,)), gym.spaces.MultiDiscrete([2, 3]), "only Box and Discrete"),
+    ],
+)
+def test_unsupported_spaces(obs_space, action_space, match):
+    spec = PolicySpec("p", ["X"], obs_space, action_space)
+    with pytest.raises(ConfigError, match=match):
+        cleanrl.Learner(spec, cleanrl.make_args({}), 1, torch.Generator().manual_seed(0))
 
 
 def test_options_are_the_args_fields():
