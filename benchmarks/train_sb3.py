@@ -64,7 +64,13 @@ ADS_OPTIONS: dict[str, Any] = {
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=GOAL_SECONDS, help="supply chain budget")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=GOAL_SECONDS - 10.0,
+        help="supply chain training budget (default: 170, leaving 10 s of the goal's 180 s "
+        "for setup and export)",
+    )
     parser.add_argument(
         "--ads-seconds", type=float, default=GOAL_SECONDS, help="ads budget (0: skip)"
     )
@@ -122,7 +128,7 @@ def supply_chain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         row["return"] = f"{row['mean']:.1f} ± {row['std']:.1f}"
         row["pct"] = 100.0 * row["mean"] / heuristic
     fraction = mean / heuristic
-    passed = fraction >= GOAL_FRACTION and wall <= GOAL_SECONDS * 1.05
+    passed = fraction >= GOAL_FRACTION and wall <= GOAL_SECONDS
     print(f"supply_chain_v0, 1 shop: {args.episodes} evaluation episodes from seed 0")
     print(
         bm.format_table(
