@@ -283,13 +283,22 @@ class ModelEngine:
         agents = self.network._agents
         contexts = self._contexts
         spaces = self._observation_spaces
-        slow = self.check_observations or bool(self._type_vectors)
+        type_vectors = self._type_vectors
+        check = self.check_observations
+        concatenate = np.concatenate
         observations = {}
         for agent_id in agent_ids:
             obs = agents[agent_id].encode_observation(contexts[agent_id])
-            if slow or obs.__class__ is not np.ndarray or obs.dtype != spaces[agent_id].dtype:
-                obs = self._finish_observation(agent_id, obs)
-            observations[agent_id] = obs
+            dtype = spaces[agent_id].dtype
+            if not check and obs.__class__ is np.ndarray and obs.dtype == dtype:
+                type_vector = type_vectors.get(agent_id)
+                if type_vector is None:
+                    observations[agent_id] = obs
+                    continue
+                if obs.ndim == 1 and type_vector.dtype == dtype:
+                    observations[agent_id] = concatenate((obs, type_vector))
+                    continue
+            observations[agent_id] = self._finish_observation(agent_id, obs)
         return observations
 
     # ------------------------------------------------------------------ errors
