@@ -24,8 +24,8 @@
 Options: ``num_env_runners`` (0: sample in the driver), ``address``, ``train_batch_size``
 (env-steps per ``train()``), ``minibatch_size``, ``num_epochs``, ``lr``, ``gamma``,
 ``model`` (keys of :data:`DEFAULT_MODEL`), ``overrides`` (``{PPOConfig attribute: value}``
-applied last, e.g. ``{"lambda_": 0.95}``; RLlib's ``vf_clip_param=10`` stalls value
-learning when returns are large) and ``max_seconds``.
+applied last, e.g. ``{"lambda_": 0.95}``; ``vf_clip_param`` defaults to 1e6 here because
+RLlib's 10 stalls value learning when returns are large) and ``max_seconds``.
 """
 
 from __future__ import annotations
@@ -359,6 +359,9 @@ def build_config(job: TrainingJob, opts: Mapping[str, Any]) -> PPOConfig:
             num_epochs=opts["num_epochs"],
             lr=opts["lr"],
             gamma=opts["gamma"],
+            # RLlib's default (10) clips the value loss so hard that values of returns in
+            # the hundreds (the supply chain's) are never learnt; override to restore it.
+            vf_clip_param=1e6,
         )
         .callbacks(on_episode_end=_log_episode_summary)
         .debugging(seed=job.seed, log_level="ERROR")
