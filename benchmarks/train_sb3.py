@@ -109,55 +109,14 @@ def _train(
 def supply_chain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Train, evaluate and compare on the tutorial supply chain."""
     options = args.options or SUPPLY_CHAIN_OPTIONS
-    base = bm.baseline_returns(num_episodes=args.episodes, seed=0)
     result, wall = _train(
         "supply_chain_v0", {"shop": ["SHOP"]}, {}, args.seconds, options, args.seed, workdir
     )
-    env = ph.make("supply_chain_v0")
-    mean, std = ph.evaluate(env, result.policies, num_episodes=args.episodes, seed=0)["policies"][
-        "shop"
-    ]
-    heuristic = base["heuristic_mean"]
-    steps = result.history[-1]["timesteps"] if result.history else 0
-    rows = [
-        {"policy": "sb3 PPO", "wall": wall, "steps": steps, "mean": mean, "std": std},
-        {"policy": f"order-up-to {base['level']}", "mean": heuristic, "std": base["heuristic_std"]},
-        {"policy": "random", "mean": base["random_mean"], "std": base["random_std"]},
-    ]
-    for row in rows:
-        row["return"] = f"{row['mean']:.1f} ± {row['std']:.1f}"
-        row["pct"] = 100.0 * row["mean"] / heuristic
-    fraction = mean / heuristic
-    passed = fraction >= GOAL_FRACTION and wall <= GOAL_SECONDS
-    print(f"supply_chain_v0, 1 shop: {args.episodes} evaluation episodes from seed 0")
-    print(
-        bm.format_table(
-            rows,
-            [
-                ("policy", "backend/policy"),
-                ("wall", "wall time (s)", ".1f"),
-                ("steps", "agent-steps", ",d"),
-                ("return", "mean ± std return"),
-                ("pct", "% of heuristic", ".1f"),
-            ],
-        )
+    report = bm.supply_chain_goal(
+        "sb3 PPO", result, wall, args.episodes, GOAL_FRACTION, GOAL_SECONDS
     )
-    verdict = "PASS" if passed else "MISS"
-    print(
-        f"{verdict}: >= {GOAL_FRACTION:.0%} of the heuristic within {GOAL_SECONDS:.0f} s "
-        f"(got {fraction:.1%} after {wall:.0f} s of training)\n"
-    )
-    return {
-        "rows": rows,
-        "options": options,
-        "heuristic_level": base["level"],
-        "fraction_of_heuristic": fraction,
-        "wall_seconds": wall,
-        "agent_steps": steps,
-        "goal": f">= {GOAL_FRACTION:.0%} of heuristic within {GOAL_SECONDS:.0f} s",
-        "verdict": verdict,
-        "history": result.history,
-    }
+    print()
+    return {**report, "options": options}
 
 
 def mean_bids(env: Any, policies: Any, episodes: int) -> dict[str, dict[int, float]]:
