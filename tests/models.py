@@ -111,3 +111,22 @@ class ConstantPolicy(ph.Policy):
 
     def compute_action(self, observation):
         return self.config.get("value", 1)
+
+
+class DelayedTurnEnv(ph.FiniteStateMachineEnv):
+    """A acts in stage "a", B in stage "b"; both are rewarded only when "b" resolves,
+    each with the value of its own last action (so A's reward arrives while B acts and
+    must be credited to A's earlier action)."""
+
+    def __init__(self, num_steps: int = 8) -> None:
+        network = ph.Network([Talker("A", "EA"), Talker("B", "EB"), Echo("EA"), Echo("EB")])
+        network.add_connections_from([("A", "EA"), ("B", "EB")])
+        super().__init__(
+            num_steps,
+            network,
+            initial_stage="a",
+            stages=[
+                ph.FSMStage("a", ["A"], rewarded_agents=[], next_stages=["b"]),
+                ph.FSMStage("b", ["B"], rewarded_agents=["A", "B"], next_stages=["a"]),
+            ],
+        )

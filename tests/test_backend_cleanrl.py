@@ -6,6 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from models import DelayedTurnEnv
 
 import phantomzoo as ph
 from phantomzoo.errors import ConfigError
@@ -127,29 +128,6 @@ def test_fixed_policy_acts_but_does_not_learn(tmp_path):
     assert "fixed" not in result.history[-1]["losses"]
     assert result.history[-1]["timesteps"] == 2 * 2 * 16  # only SHOP1's transitions
     assert set(result.history[-1]["returns"]) == {"learnt", "fixed"}
-
-
-class DelayedTurnEnv(ph.FiniteStateMachineEnv):
-    """A acts in stage "a", B in stage "b"; both are rewarded only when "b" resolves.
-
-    A's reward (the value of its own last action) thus arrives one ``acting_step``
-    after A acted, while B acts: it must be credited to A's earlier action.
-    """
-
-    def __init__(self, num_steps: int = 8) -> None:
-        from models import Echo, Talker
-
-        network = ph.Network([Talker("A", "EA"), Talker("B", "EB"), Echo("EA"), Echo("EB")])
-        network.add_connections_from([("A", "EA"), ("B", "EB")])
-        super().__init__(
-            num_steps,
-            network,
-            initial_stage="a",
-            stages=[
-                ph.FSMStage("a", ["A"], rewarded_agents=[], next_stages=["b"]),
-                ph.FSMStage("b", ["B"], rewarded_agents=["A", "B"], next_stages=["a"]),
-            ],
-        )
 
 
 def test_delayed_rewards_are_credited_to_the_action_that_earned_them(tmp_path):

@@ -39,26 +39,6 @@ TINY = {"train_batch_size": 200, "minibatch_size": 100, "num_epochs": 1}
 pytestmark = pytest.mark.filterwarnings("ignore:.*Overriding environment rllib-multi-agent-env")
 
 
-class DelayedTurnEnv(ph.FiniteStateMachineEnv):
-    """A acts in stage "a", B in stage "b"; both are rewarded only when "b" resolves,
-    each with the value of its own last action (so A's reward arrives while B acts)."""
-
-    def __init__(self, num_steps: int = 8) -> None:
-        from models import Echo, Talker
-
-        network = ph.Network([Talker("A", "EA"), Talker("B", "EB"), Echo("EA"), Echo("EB")])
-        network.add_connections_from([("A", "EA"), ("B", "EB")])
-        super().__init__(
-            num_steps,
-            network,
-            initial_stage="a",
-            stages=[
-                ph.FSMStage("a", ["A"], rewarded_agents=[], next_stages=["b"]),
-                ph.FSMStage("b", ["B"], rewarded_agents=["A", "B"], next_stages=["a"]),
-            ],
-        )
-
-
 @pytest.fixture(scope="module")
 def ray_local():
     with rllib.ray_session(None, num_env_runners=1):
@@ -96,7 +76,7 @@ def _check_result(result, tmp_path, learnt):
 
 # ------------------------------------------------------------------- env adapter
 def _adapter(policies):
-    source = EnvSource("import", f"{__name__}:DelayedTurnEnv", {})
+    source = EnvSource("import", "models:DelayedTurnEnv", {})
     mapping = compile_policy_mapping(source.make(), policies)
     return rllib.PhantomMultiAgentEnv(
         {"env_source": source, "mapping": mapping, "metrics": {}, "seed": 0}
