@@ -75,3 +75,36 @@ class PolicyMappingError(PhantomZooError, ValueError):
 
 class TrainingError(PhantomZooError, RuntimeError):
     """Training could not start or a trained result could not be saved or loaded."""
+
+
+class ManifestError(PhantomZooError, ValueError):
+    """A saved results directory is malformed: bad JSON, missing or mistyped entries,
+    weights that disagree with the recorded spaces, unsafe file names, missing files."""
+
+
+class TrustError(PhantomZooError, PermissionError):
+    """Loading saved results would import code, and the user did not opt in to that."""
+
+
+class ResultsExistError(PhantomZooError, FileExistsError):
+    """A results directory already holds a run and neither overwrite nor resume was asked."""
+
+
+class CheckpointError(PhantomZooError, RuntimeError):
+    """A training checkpoint cannot be written, read or resumed from."""
+
+
+class TrainingInterrupted(PhantomZooError, RuntimeError):
+    """Training stopped on SIGINT/SIGTERM after saving its policies and a checkpoint.
+
+    Attributes:
+        results_dir: Where the policies and the checkpoint were saved.
+        signal_name: ``"SIGINT"`` or ``"SIGTERM"``.
+        result: The :class:`~phantomzoo.training.TrainingResult` up to the interruption.
+    """
+
+    def __init__(self, message: str, results_dir: object, signal_name: str, result: object = None):
+        super().__init__(message)
+        self.results_dir = results_dir
+        self.signal_name = signal_name
+        self.result = result
