@@ -108,3 +108,7 @@ class TrainingInterrupted(PhantomZooError, RuntimeError):
         self.results_dir = results_dir
         self.signal_name = signal_name
         self.result = result
+
+
+class NotResetError(EpisodeOverError):
+    """An environment was stepped or observed before its first ``reset``; call ``reset()``."""
