@@ -3,17 +3,27 @@
 A range placed in an env config or a supertype is expanded into a grid of
 configurations by rollout utilities. During training and plain ``reset`` a range is
 not a distribution: use a :mod:`~phantomzoo.samplers` sampler instead.
+
+Every range must hold at least one and at most :data:`MAX_RANGE_VALUES` values; its
+bounds must be finite numbers. Bad parameters raise
+:class:`~phantomzoo.errors.SamplerError` naming the parameter.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from . import paramchecks as pc
 from .errors import SamplerError
+
+#: Most values a range may hold: each value is one rollout (per repeat), so a larger
+#: sweep is almost certainly a mistyped step; split it into several sweeps if meant.
+MAX_RANGE_VALUES = 1_000_000
 
 
 class Range(ABC):
@@ -30,14 +40,33 @@ class Range(ABC):
         return iter(self.values())
 
 
+def _check_count(owner: str, count: float) -> None:
+    if count > MAX_RANGE_VALUES:
+        raise SamplerError(
+            f"{owner}: the range would hold {count:.0f} values, more than "
+            f"MAX_RANGE_VALUES={MAX_RANGE_VALUES} (one rollout each); use a larger step "
+            "or fewer values"
+        )
+
+
 class UniformRange(Range):
     """Evenly spaced values from ``start`` up to (not including) ``end``, by ``step``."""
 
     def __init__(self, start: float, end: float, step: float = 1.0) -> None:
-        if step <= 0:
-            raise SamplerError(f"UniformRange: step must be > 0, got {step}")
-        if end < start:
-            raise SamplerError(f"UniformRange: end ({end}) must be >= start ({start})")
+        name = "UniformRange"
+        start_f = pc.number(SamplerError, name, "start", start, finite=True)
+        end_f = pc.number(SamplerError, name, "end", end, finite=True)
+        step_f = pc.number(SamplerError, name, "step", step, finite=True)
+        if step_f <= 0:
+            raise SamplerError(f"{name}: step must be > 0, got {step}")
+        if end_f < start_f:
+            raise SamplerError(f"{name}: end ({end}) must be >= start ({start})")
+        if end_f == start_f:
+            raise SamplerError(
+                f"{name}: end ({end}) equals start, so the range is empty (end is "
+                f"excluded); use ListRange([{start!r}]) for a single value"
+            )
+        _check_count(name, math.ceil((end_f - start_f) / step_f))
         self.start, self.end, self.step = start, end, step
 
     def values(self) -> list[Any]:
@@ -51,8 +80,12 @@ class LinspaceRange(Range):
     """``n`` evenly spaced values from ``start`` to ``end`` inclusive."""
 
     def __init__(self, start: float, end: float, n: int) -> None:
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise SamplerError(f"LinspaceRange: n must be an int >= 1, got {n!r}")
+        name = "LinspaceRange"
+        pc.number(SamplerError, name, "start", start, finite=True)
+        pc.number(SamplerError, name, "end", end, finite=True)
+        if not pc.is_int(n) or n < 1:
+            raise SamplerError(f"{name}: n must be an int >= 1, got {n!r}")
+        _check_count(name, n)
         self.start, self.end, self.n = start, end, int(n)
 
     def values(self) -> list[Any]:
@@ -63,12 +96,16 @@ class LinspaceRange(Range):
 
 
 class ListRange(Range):
-    """An explicit list of values."""
+    """An explicit, ordered list of values (not a string, not a set; no NaN)."""
 
     def __init__(self, values: Sequence[Any]) -> None:
-        self._values = list(values)
+        self._values = pc.ordered_sequence(SamplerError, "ListRange", "values", values)
         if not self._values:
             raise SamplerError("ListRange: values must not be empty")
+        _check_count("ListRange", len(self._values))
+        for value in self._values:
+            if isinstance(value, (float, np.floating)) and math.isnan(value):
+                raise SamplerError(f"ListRange: values must not be NaN, got {self._values!r}")
 
     def values(self) -> list[Any]:
         return list(self._values)
