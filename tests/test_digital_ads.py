@@ -144,11 +144,19 @@ def test_ties_are_broken_by_the_generator():
 
 def test_bids_are_capped_and_invalid_bids_abstain():
     env = ph.make("digital_ads_v0", advertisers_per_family=1, travel_budget=(0.5, 0.5))
+    env.checks = "off"  # NaN bids are refused by the default runtime checks (see below)
     env.acting_reset(seed=0)
     actions = bids(env, {"TRAVEL1": 5.0, "TECH1": float("nan")})
     env.acting_step(actions)
     assert env.network["TRAVEL1"].bid == 0.5  # capped to max_bid, then to the budget
     assert env.network["TECH1"].bid == 0.0
+
+
+def test_nan_bid_is_refused_by_the_default_checks():
+    env = ph.make("digital_ads_v0", advertisers_per_family=1)
+    env.acting_reset(seed=0)
+    with pytest.raises(ph.errors.ActionError, match=r"agent 'TECH1' for step 2 .*contains NaN"):
+        env.acting_step(bids(env, {"TECH1": float("nan")}))
 
 
 def test_budgets_are_resampled_each_reset_from_the_seed():

@@ -18,23 +18,22 @@ import numpy as np
 
 from .agents import Agent, StrategicAgent
 from .context import Context
-from .errors import (
-    ActionError,
-    AgentDefinitionError,
-    EpisodeOverError,
-    NetworkError,
-    ObservationError,
-    SupertypeError,
-)
+from .errors import ActionError, AgentDefinitionError, NetworkError, SupertypeError
 from .network import Network
+from .runtime_checks import RuntimeChecks, _check_level, _check_seed
+from .spacecheck import space_mismatch
 from .supertype import Supertype
 from .views import EnvView
 
 AgentID = Hashable
 
 
-class ModelEngine:
-    """Runs a network of agents; mixed into :class:`~phantomzoo.PhantomEnv` and friends."""
+class ModelEngine(RuntimeChecks):
+    """Runs a network of agents; mixed into :class:`~phantomzoo.PhantomEnv` and friends.
+
+    Runtime checks of observations, rewards and actions come from
+    :class:`~phantomzoo.runtime_checks.RuntimeChecks` (``checks="off"|"first"|"full"``).
+    """
 
     def _init_engine(
         self,
@@ -43,7 +42,8 @@ class ModelEngine:
         env_supertype: Supertype | None,
         agent_supertypes: Mapping[AgentID, Supertype] | None,
         type_augmented_observations: bool,
-        check_observations: bool,
+        check_observations: bool | None = None,
+        checks: str | None = None,
     ) -> None:
         if (
             not isinstance(num_steps, (int, np.integer))
@@ -58,7 +58,7 @@ class ModelEngine:
         self.env_supertype = env_supertype
         self.env_type: Supertype | None = None
         self.type_augmented_observations = type_augmented_observations
-        self.check_observations = check_observations
+        self.checks = _check_level(check_observations, checks)
         for agent_id, supertype in (agent_supertypes or {}).items():
             network[agent_id].supertype = supertype
         self.agent_supertypes = dict(agent_supertypes or {})
@@ -71,6 +71,12 @@ class ModelEngine:
         self.possible_agents: list[AgentID] = [
             i for i, a in network._agents.items() if isinstance(a, StrategicAgent)
         ]
+        if not self.possible_agents:
+            raise NetworkError(
+                f"the network has no strategic agents (agents: {list(network._agents)[:10]}); "
+                "an environment needs at least one ph.StrategicAgent to observe and act: "
+                "add one to the network"
+            )
         self.agents: list[AgentID] = []
         self._observation_spaces: dict[AgentID, gym.Space[Any]] = {}
         self._action_spaces: dict[AgentID, gym.Space[Any]] = {}
@@ -120,6 +126,7 @@ class ModelEngine:
     # ------------------------------------------------------------------- reset
     def _begin_episode(self, seed: int | None) -> None:
         """Seed, sample types, reset the network and agents, rewind the clock."""
+        _check_seed(seed)
         if seed is not None:
             self.np_random = np.random.Generator(np.random.PCG64(seed))
         elif self.np_random is None:
@@ -144,6 +151,7 @@ class ModelEngine:
         self.env_view = self.view()
         self._view_epoch += 1
         self._ever_reset = True
+        self._reset_checks()
 
     def _build_contexts(self) -> None:
         network = self.network
@@ -215,6 +223,8 @@ class ModelEngine:
         counting frees, and collections triggered by them would rescan every agent of a
         large model (about 2x slower at 1000 shops). It is restored before returning.
         """
+        if self._unchecked_actions or self._full_checks:
+            self.check_actions(acting, actions)
         gc_was_enabled = gc.isenabled()
         if gc_was_enabled:
             gc.disable()
@@ -251,22 +261,33 @@ class ModelEngine:
             agent_id, agent.encode_observation(self._contexts[agent_id])
         )
 
-    def _finish_observation(self, agent_id: AgentID, obs: Any) -> Any:
-        """Append the agent's type if augmented, cast to the space's dtype, check if asked."""
+    def _finish_observation(self, agent_id: AgentID, obs: Any, check: bool = False) -> Any:
+        """Append the agent's type if augmented, cast to the space's dtype, check if asked.
+
+        ``check`` (or ``checks="full"``) checks the result against the space: its
+        structure, plus its bounds when the checks are full.
+        """
         space = self._observation_spaces[agent_id]
-        type_vector = self._type_vectors.get(agent_id)
-        if type_vector is not None:
-            if isinstance(obs, dict):
-                obs = {**obs, "type": type_vector}
-            else:
-                obs = np.concatenate((np.asarray(obs, dtype=space.dtype).ravel(), type_vector))
-        if isinstance(space, gym.spaces.Box) and getattr(obs, "dtype", None) != space.dtype:
-            obs = np.asarray(obs, dtype=space.dtype)
-        if self.check_observations and not space.contains(obs):
-            raise ObservationError(
-                f"observation of agent {agent_id!r} at step {self.current_step} lies outside "
-                f"its space {space}: {obs!r}. Fix encode_observation or widen the space"
+        if obs is None:
+            self._raise_bad_observation(agent_id, obs, "encode_observation returned None")
+        try:
+            type_vector = self._type_vectors.get(agent_id)
+            if type_vector is not None:
+                if isinstance(obs, dict):
+                    obs = {**obs, "type": type_vector}
+                else:
+                    obs = np.concatenate((np.asarray(obs, dtype=space.dtype).ravel(), type_vector))
+            if isinstance(space, gym.spaces.Box) and getattr(obs, "dtype", None) != space.dtype:
+                obs = np.asarray(obs, dtype=space.dtype)
+        except (TypeError, ValueError) as exc:
+            self._raise_bad_observation(
+                agent_id, obs, f"cannot be read as {space.dtype} numbers ({exc})"
             )
+        full = self._full_checks
+        if check or full:
+            problem = space_mismatch(space, obs, bounds=full)
+            if problem is not None:
+                self._raise_bad_observation(agent_id, obs, problem)
         return obs
 
     def _collect_infos(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, dict[str, Any]]:
@@ -280,17 +301,18 @@ class ModelEngine:
 
     def _observe_many(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, Any]:
         """Observations of several agents, with a fast path for plain float arrays."""
+        if self._unchecked_obs or self._full_checks:
+            return self._observe_checked(agent_ids)
         agents = self.network._agents
         contexts = self._contexts
         spaces = self._observation_spaces
         type_vectors = self._type_vectors
-        check = self.check_observations
         concatenate = np.concatenate
         observations = {}
         for agent_id in agent_ids:
             obs = agents[agent_id].encode_observation(contexts[agent_id])
             dtype = spaces[agent_id].dtype
-            if not check and obs.__class__ is np.ndarray and obs.dtype == dtype:
+            if obs.__class__ is np.ndarray and obs.dtype == dtype:
                 type_vector = type_vectors.get(agent_id)
                 if type_vector is None:
                     observations[agent_id] = obs
@@ -300,52 +322,6 @@ class ModelEngine:
                     continue
             observations[agent_id] = self._finish_observation(agent_id, obs)
         return observations
-
-    # ------------------------------------------------------------------ errors
-    def _not_strategic(self, agent_id: AgentID) -> str:
-        if agent_id in self.network:
-            kind = type(self.network[agent_id]).__name__
-            return (
-                f"agent {agent_id!r} ({kind}) is not a StrategicAgent: it does not observe or "
-                f"act. Strategic agents: {self.possible_agents}"
-            )
-        return f"unknown agent {agent_id!r}; strategic agents are {self.possible_agents}"
-
-    def _raise_episode_over(self) -> None:
-        if not self._ever_reset:
-            raise EpisodeOverError("step() called before reset(); call env.reset(seed=...) first")
-        raise EpisodeOverError(
-            "step() called after the episode ended (every agent terminated or truncated); "
-            "call env.reset() to start a new episode"
-        )
-
-    def _raise_bad_actions(
-        self,
-        actions: Mapping[AgentID, Any],
-        expected: list[AgentID],
-        what: str,
-        live: Iterable[AgentID],
-    ) -> None:
-        if not isinstance(actions, Mapping):
-            raise ActionError(f"step() expects a dict {{agent_id: action}}, got {actions!r}")
-        for agent_id in actions:
-            if agent_id not in expected:
-                if agent_id in self._observation_spaces:
-                    if agent_id not in live:
-                        raise ActionError(
-                            f"action given for agent {agent_id!r}, which has already terminated "
-                            "or truncated; send actions only for the agents in env.agents"
-                        )
-                    raise ActionError(
-                        f"action given for agent {agent_id!r}, which does not act now; {what} "
-                        f"are {expected}"
-                    )
-                raise ActionError(f"action given for {self._not_strategic(agent_id)}")
-        missing = [i for i in expected if i not in actions]
-        raise ActionError(
-            f"no action given for live agent(s) {missing}; step() needs an action for every "
-            f"one of {what} ({expected})"
-        )
 
     def state(self) -> np.ndarray:
         raise NotImplementedError("phantomzoo environments do not define a global state")

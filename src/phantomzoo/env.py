@@ -56,8 +56,11 @@ class PhantomEnv(ModelEngine, ParallelEnv):
             observation (``Box`` observations are extended, ``Dict`` observations get a
             ``"type"`` entry) and its observation space widened to match, so one shared
             policy can condition on each agent's type.
-        check_observations: Debug switch: check every observation against its space and
-            raise :class:`~phantomzoo.errors.ObservationError` if it lies outside.
+        checks: Runtime checks: ``"first"`` (default) checks the first observation,
+            reward and action of each agent per episode (and every reward's finiteness),
+            ``"full"`` checks every step against the spaces' bounds too (debugging),
+            ``"off"`` checks nothing. See :class:`~phantomzoo.runtime_checks.RuntimeChecks`.
+        check_observations: Older switch: ``True`` means ``checks="full"``.
     """
 
     metadata: dict[str, Any] = {"name": "phantomzoo", "render_modes": []}
@@ -71,7 +74,8 @@ class PhantomEnv(ModelEngine, ParallelEnv):
         agent_supertypes: Mapping[AgentID, Supertype] | None = None,
         *,
         type_augmented_observations: bool = True,
-        check_observations: bool = False,
+        check_observations: bool | None = None,
+        checks: str | None = None,
     ) -> None:
         self._init_engine(
             num_steps,
@@ -80,6 +84,7 @@ class PhantomEnv(ModelEngine, ParallelEnv):
             agent_supertypes,
             type_augmented_observations,
             check_observations,
+            checks=checks,
         )
         self._live: set[AgentID] = set()
         self._episode_over = True
@@ -99,15 +104,17 @@ class PhantomEnv(ModelEngine, ParallelEnv):
         """Advance one step with an action for every live strategic agent."""
         if self._episode_over:
             self._raise_episode_over()
-        if actions.keys() != self._live:
+        try:
+            matches = actions.keys() == self._live
+        except AttributeError:  # not a mapping
+            matches = False
+        if not matches:
             self._raise_bad_actions(actions, self.agents, "the live agents", self._live)
         acting = self.agents
         self._resolve_step(acting, actions)
 
-        agents = self.network._agents
-        contexts = self._contexts
         observations = self._observe_many(acting)
-        rewards = {i: float(agents[i].compute_reward(contexts[i])) for i in acting}
+        rewards = self.compute_rewards(acting)
         out_of_time = self.current_step >= self.num_steps
         terminations = dict.fromkeys(acting, False)
         truncations = dict.fromkeys(acting, out_of_time)

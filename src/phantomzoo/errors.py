@@ -112,3 +112,7 @@ class TrainingInterrupted(PhantomZooError, RuntimeError):
 
 class NotResetError(EpisodeOverError):
     """An environment was stepped or observed before its first ``reset``; call ``reset()``."""
+
+
+class RewardError(PhantomZooError, ValueError):
+    """A reward is not one finite number (NaN, infinity, ``None``, a string, an array)."""

@@ -1,0 +1,276 @@
+"""Runtime checks of what agents produce and trainers send, mixed into the engine.
+
+:class:`RuntimeChecks` holds the check level, converts and checks rewards, checks
+actions before they are decoded and observations after they are encoded, and raises
+the typed errors that name the agent, the step, the value and the space. The level is
+a cost/benefit choice: see the class docstring and ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from .errors import (
+    ActionError,
+    ConfigError,
+    EpisodeOverError,
+    NotResetError,
+    ObservationError,
+    RewardError,
+)
+from .spacecheck import reward_problem, short_repr, space_mismatch
+
+AgentID = Hashable
+
+#: The levels of runtime checking (see :class:`RuntimeChecks`).
+CHECK_LEVELS = ("off", "first", "full")
+
+
+class RuntimeChecks:
+    """Runtime checks of observations, rewards and actions; mixed into the engine.
+
+    **Runtime checks** (``checks``) of what agents produce and trainers send:
+
+    * ``"first"`` (default, always on): the first observation, reward and action of
+      every agent in every episode are checked for *structure*: an observation is not
+      ``None``, has the space's shape, numbers that cast to its dtype and no NaN (nor an
+      infinity where the space is bounded); a reward is one real number (not ``None``, a
+      string or an array of size != 1); an action has the action space's shape (a (3,)
+      action for a (1,) ``Box`` is refused, never truncated), holds numbers and no NaN,
+      and a ``Discrete`` action is an integer (``2.0`` is accepted, ``2.5`` is not) in
+      ``start .. start + n - 1``. Every reward of every step is also checked to be
+      finite (one ``sum`` per step). Measured cost: see ``benchmarks/README.md``.
+    * ``"full"`` (debugging): every observation and action of every step is checked
+      the same way *and* against the space's bounds, and every reward's structure.
+    * ``"off"``: no checks beyond the conversion of rewards to ``float``.
+
+    Out-of-bounds ``Box`` actions are accepted unless ``checks="full"``: mapping a
+    policy's output into the action space is the policy's or the trainer's job (every
+    bundled backend maps or clips into bounds), Gymnasium and PettingZoo leave it to
+    the environment, and trainers that sample unclipped Gaussians (common in custom
+    PPO loops) would otherwise be refused on their first step. Bundled models clip in
+    ``decode_action``.
+
+    Errors: :class:`~phantomzoo.errors.ObservationError`,
+    :class:`~phantomzoo.errors.RewardError` and :class:`~phantomzoo.errors.ActionError`,
+    each naming the agent, the step, the value received and the space expected.
+    """
+
+    _checks: str
+    _full_checks: bool
+    _first_checks: bool
+    _unchecked_obs: set[AgentID]
+    _unchecked_rewards: set[AgentID]
+    _unchecked_actions: set[AgentID]
+    _observation_spaces: dict[AgentID, gym.Space[Any]]
+    _action_spaces: dict[AgentID, gym.Space[Any]]
+    current_step: int
+    possible_agents: list[AgentID]
+
+    # ------------------------------------------------------------------ checks
+    @property
+    def checks(self) -> str:
+        """The runtime check level: ``"off"``, ``"first"`` or ``"full"`` (settable)."""
+        return self._checks
+
+    @checks.setter
+    def checks(self, level: str) -> None:
+        self._checks = _check_level(None, level)
+        self._full_checks = self._checks == "full"
+        self._first_checks = self._checks == "first"
+        # Pending first-of-episode checks restart at the next reset.
+        self._unchecked_obs, self._unchecked_rewards, self._unchecked_actions = set(), set(), set()
+
+    @property
+    def check_observations(self) -> bool:
+        """Older spelling of ``checks == "full"``; setting ``True`` / ``False`` picks
+        ``"full"`` / ``"first"``."""
+        return self._full_checks
+
+    @check_observations.setter
+    def check_observations(self, value: bool) -> None:
+        self.checks = _check_level(value, None)
+
+    def _reset_checks(self) -> None:
+        """Mark every agent's first observation, reward and action as unchecked."""
+        if self._first_checks:
+            possible = self.possible_agents
+            self._unchecked_obs = set(possible)
+            self._unchecked_rewards = set(possible)
+            self._unchecked_actions = set(possible)
+
+    def _raise_bad_observation(self, agent_id: AgentID, obs: Any, problem: str) -> None:
+        raise ObservationError(
+            f"observation of agent {agent_id!r} at step {self.current_step} lies outside "
+            f"its space {self._observation_spaces[agent_id]}: it {problem}; got "
+            f"{short_repr(obs)}. Fix encode_observation or widen the space"
+        )
+
+    def _observe_checked(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, Any]:
+        """Observations of several agents, each agent's first of the episode checked."""
+        agents = self.network._agents
+        contexts = self._contexts
+        unchecked = self._unchecked_obs
+        observations = {}
+        for agent_id in agent_ids:
+            obs = agents[agent_id].encode_observation(contexts[agent_id])
+            first = agent_id in unchecked
+            observations[agent_id] = self._finish_observation(agent_id, obs, check=first)
+            if first:
+                unchecked.discard(agent_id)
+        return observations
+
+    # ---------------------------------------------------------- rewards, actions
+    def compute_rewards(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, float]:
+        """Each agent's ``compute_reward``, as a checked float.
+
+        Every reward must be finite (checked every step, as one sum); the first reward
+        of each agent per episode (every reward with ``checks="full"``) must also be one
+        real number.
+
+        Raises:
+            RewardError: naming the agent, the step and the value received.
+        """
+        agents = self.network._agents
+        contexts = self._contexts
+        raw = {i: agents[i].compute_reward(contexts[i]) for i in agent_ids}
+        if self._unchecked_rewards or self._full_checks:
+            self._check_reward_types(raw)
+        try:
+            rewards = dict(zip(raw, map(float, raw.values())))
+        except (TypeError, ValueError):
+            self._check_reward_types(raw, every=True)
+            raise  # not reached: some value failed float() and so fails the check
+        if self._checks != "off" and not math.isfinite(sum(rewards.values())):
+            self._check_reward_values(rewards)
+        return rewards
+
+    def _check_reward_types(self, raw: Mapping[AgentID, Any], every: bool = False) -> None:
+        unchecked = self._unchecked_rewards
+        full = every or self._full_checks
+        for agent_id, value in raw.items():
+            if full or agent_id in unchecked:
+                problem = reward_problem(value)
+                if problem is not None:
+                    self._raise_bad_reward(agent_id, value, problem)
+                unchecked.discard(agent_id)
+
+    def _check_reward_values(self, rewards: Mapping[AgentID, float]) -> None:
+        for agent_id, reward in rewards.items():
+            if not math.isfinite(reward):
+                self._raise_bad_reward(agent_id, reward, "is not finite")
+        # A sum of finite rewards can overflow to infinity: nothing to refuse then.
+
+    def _raise_bad_reward(self, agent_id: AgentID, value: Any, problem: str) -> None:
+        raise RewardError(
+            f"reward of agent {agent_id!r} at step {self.current_step} {problem}: got "
+            f"{short_repr(value)}, expected one finite number. Fix {agent_id!r}'s "
+            "compute_reward (and the model parameters it uses)"
+        )
+
+    def check_actions(self, acting: Iterable[AgentID], actions: Mapping[AgentID, Any]) -> None:
+        """Check the actions of ``acting`` agents (each agent's first of the episode, or
+        every one with ``checks="full"``) against their action spaces.
+
+        Raises:
+            ActionError: naming the agent, the step, the action and the space.
+        """
+        full = self._full_checks
+        unchecked = self._unchecked_actions
+        spaces = self._action_spaces
+        for agent_id in acting:
+            if full or agent_id in unchecked:
+                action = actions[agent_id]
+                problem = space_mismatch(spaces[agent_id], action, bounds=full)
+                if problem is not None:
+                    raise ActionError(
+                        f"action of agent {agent_id!r} for step {self.current_step + 1} lies "
+                        f"outside its action space {spaces[agent_id]}: it {problem}; got "
+                        f"{short_repr(action)}. Send an action of that space (policies map "
+                        "their outputs into it)"
+                    )
+                unchecked.discard(agent_id)
+
+    # ------------------------------------------------------------------ errors
+    def _not_strategic(self, agent_id: AgentID) -> str:
+        if agent_id in self.network:
+            kind = type(self.network[agent_id]).__name__
+            return (
+                f"agent {agent_id!r} ({kind}) is not a StrategicAgent: it does not observe or "
+                f"act. Strategic agents: {self.possible_agents}"
+            )
+        return f"unknown agent {agent_id!r}; strategic agents are {self.possible_agents}"
+
+    def _raise_episode_over(self) -> None:
+        if not self._ever_reset:
+            raise NotResetError("step() called before reset(); call env.reset(seed=...) first")
+        raise EpisodeOverError(
+            "step() called after the episode ended (every agent terminated or truncated); "
+            "call env.reset() to start a new episode"
+        )
+
+    def _raise_bad_actions(
+        self,
+        actions: Mapping[AgentID, Any],
+        expected: list[AgentID],
+        what: str,
+        live: Iterable[AgentID],
+    ) -> None:
+        if not isinstance(actions, Mapping):
+            raise ActionError(f"step() expects a dict {{agent_id: action}}, got {actions!r}")
+        for agent_id in actions:
+            if agent_id not in expected:
+                if agent_id in self._observation_spaces:
+                    if agent_id not in live:
+                        raise ActionError(
+                            f"action given for agent {agent_id!r}, which has already terminated "
+                            "or truncated; send actions only for the agents in env.agents"
+                        )
+                    raise ActionError(
+                        f"action given for agent {agent_id!r}, which does not act now; {what} "
+                        f"are {expected}"
+                    )
+                raise ActionError(f"action given for {self._not_strategic(agent_id)}")
+        missing = [i for i in expected if i not in actions]
+        raise ActionError(
+            f"no action given for live agent(s) {missing}; step() needs an action for every "
+            f"one of {what} ({expected})"
+        )
+
+
+def _check_level(check_observations: bool | None, checks: str | None) -> str:
+    """The check level from ``checks`` and the older ``check_observations`` flag."""
+    if checks is not None and (not isinstance(checks, str) or checks not in CHECK_LEVELS):
+        raise ConfigError(
+            f'checks must be one of {list(CHECK_LEVELS)}, got {checks!r}; "first" (the '
+            "default) checks each agent's first observation, reward and action per episode"
+        )
+    if check_observations is None:
+        return checks or "first"
+    if not isinstance(check_observations, (bool, np.bool_)):
+        raise ConfigError(
+            f"check_observations must be True or False, got {check_observations!r}; or pass "
+            f"checks={list(CHECK_LEVELS)}"
+        )
+    level = "full" if check_observations else "first"
+    if checks is not None and checks != level:
+        raise ConfigError(
+            f"check_observations={check_observations!r} contradicts checks={checks!r}; "
+            "pass only checks=..."
+        )
+    return level
+
+
+def _check_seed(seed: Any) -> None:
+    """Refuse seeds ``numpy`` would reject with a bare error (or silently misread)."""
+    if seed is None:
+        return
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ConfigError(f"seed must be an int >= 0 or None, got {seed!r}")
+    if seed < 0:
+        raise ConfigError(f"seed must be an int >= 0 or None, got {seed!r}")
