@@ -4,9 +4,10 @@ Every backend exports what it trained into :class:`MLPPolicy` (a plain multilaye
 perceptron evaluated with NumPy), so rollouts, evaluation and the CLI use trained
 policies the same way whichever backend produced them, without importing the trainer.
 :class:`TrainedPolicies` groups the policies of a mapping; it saves to a directory as
-``manifest.json`` plus one ``.npz`` file per learnt policy, and loads without
-unpickling anything (``numpy.load(allow_pickle=False)``; fixed policies are rebuilt from
-their class's import path and JSON config).
+``manifest.json`` plus one ``.npz`` file per learnt policy, and loads as untrusted
+input: nothing is unpickled, every entry is checked (:mod:`phantomzoo.manifest`) and no
+module named by the manifest is imported without the user's consent
+(:mod:`phantomzoo.trust`).
 
 Action conventions of :class:`MLPPolicy`:
 
@@ -18,7 +19,6 @@ Action conventions of :class:`MLPPolicy`:
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
@@ -28,10 +28,10 @@ import gymnasium as gym
 import numpy as np
 
 from .errors import TrainingError
+from .manifest import FORMAT, FORMAT_VERSION
 from .policy import Policy
 
 AgentID = Hashable
-FORMAT_VERSION = 1
 _ACTIVATIONS = {
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(x, 0.0),
@@ -58,17 +58,10 @@ def space_to_json(space: gym.Space[Any]) -> dict[str, Any]:
 
 
 def space_from_json(data: Mapping[str, Any]) -> gym.Space[Any]:
-    """Rebuild a space saved by :func:`space_to_json`."""
-    if data["type"] == "Box":
-        return gym.spaces.Box(
-            np.asarray(data["low"], dtype=data["dtype"]),
-            np.asarray(data["high"], dtype=data["dtype"]),
-            shape=tuple(data["shape"]),
-            dtype=data["dtype"],
-        )
-    if data["type"] == "Discrete":
-        return gym.spaces.Discrete(data["n"], start=data["start"])
-    raise TrainingError(f"unknown space type {data['type']!r} in a saved policy")
+    """Rebuild a space saved by :func:`space_to_json` (every field checked)."""
+    from .manifest import Reader, read_space
+
+    return read_space(Reader("saved space"), data, "space")
 
 
 # ------------------------------------------------------------------- MLP policy
@@ -271,100 +264,126 @@ class TrainedPolicies:
         return {k: actions[k] for k in observations}
 
     # -------------------------------------------------------------- persistence
-    def save(self, directory: str | Path) -> Path:
-        """Write ``manifest.json`` and one ``.npz`` per trained policy into ``directory``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+    def describe(self) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+        """The manifest and ``{file name: arrays}`` that :meth:`save` writes.
+
+        Raises:
+            TrainingError: for anything that cannot be saved (non-string policy ids,
+                agent ids other than str/int, a fixed policy's config that is not JSON,
+                a fixed policy class defined inside a function, unsupported spaces).
+        """
         entries: dict[str, Any] = {}
+        files: dict[str, dict[str, np.ndarray]] = {}
         for n, (policy_id, policy) in enumerate(self.policies.items()):
+            if not isinstance(policy_id, str):
+                raise TrainingError(
+                    f"policy id {policy_id!r} cannot be saved: policy ids must be strings"
+                )
             if isinstance(policy, MLPPolicy):
                 filename = f"policy_{n}.npz"
-                np.savez(directory / filename, **policy.arrays())
+                files[filename] = policy.arrays()
                 entries[policy_id] = {**policy.manifest(), "file": filename}
             else:
-                cls = type(policy)
-                try:
-                    config = json.loads(json.dumps(policy.config))
-                except TypeError:
-                    raise TrainingError(
-                        f"fixed policy {policy_id!r}: its config {policy.config!r} is not "
-                        "JSON-serialisable, so it cannot be saved"
-                    ) from None
-                entries[policy_id] = {
-                    "kind": "fixed",
-                    "class": f"{cls.__module__}:{cls.__qualname__}",
-                    "config": config,
-                    "observation_space": space_to_json(policy.observation_space),
-                    "action_space": space_to_json(policy.action_space),
-                }
+                entries[policy_id] = fixed_entry(policy_id, policy)
         manifest = {
-            "format": "phantomzoo-policies",
+            "format": FORMAT,
             "version": FORMAT_VERSION,
             "env": self.env_info,
             "agent_to_policy": [[_id_json(a), p] for a, p in self.agent_to_policy.items()],
             "policies": entries,
         }
-        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        return manifest, files
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``manifest.json`` and one ``.npz`` per trained policy into ``directory``.
+
+        Each file is written atomically and the manifest last, so a kill during ``save``
+        leaves the previous complete set readable.
+        """
+        from .files import atomic_write_json, atomic_write_npz
+
+        manifest, files = self.describe()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for filename, arrays in files.items():
+            atomic_write_npz(directory / filename, arrays)
+        atomic_write_json(directory / "manifest.json", manifest)
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> TrainedPolicies:
-        """Load policies saved by :meth:`save` (no pickle is ever unpickled)."""
-        directory = Path(directory)
-        path = directory / "manifest.json"
-        if not path.is_file():
-            raise TrainingError(
-                f"{directory} holds no trained policies (no manifest.json); pass the "
-                "directory a training run saved its policies to"
-            )
-        manifest = json.loads(path.read_text())
-        if (
-            manifest.get("format") != "phantomzoo-policies"
-            or manifest.get("version") != FORMAT_VERSION
-        ):
-            raise TrainingError(
-                f"{path} is not a phantomzoo policy manifest of version {FORMAT_VERSION}"
-            )
-        policies: dict[str, Policy] = {}
-        for policy_id, entry in manifest["policies"].items():
-            if entry["kind"] == "mlp":
-                with np.load(directory / entry["file"], allow_pickle=False) as data:
-                    arrays = {k: data[k] for k in data.files}
-                policies[policy_id] = MLPPolicy.from_saved(entry, arrays)
-            else:
-                policy_class = _import_class(entry["class"])
-                policies[policy_id] = policy_class(
-                    space_from_json(entry["observation_space"]),
-                    space_from_json(entry["action_space"]),
-                    **entry["config"],
+    def load(
+        cls, directory: str | Path, trust: bool = False, allow: Sequence[str] | None = None
+    ) -> TrainedPolicies:
+        """Load policies saved by :meth:`save`, treating the directory as untrusted.
+
+        Nothing is unpickled, every entry is checked (:mod:`phantomzoo.manifest`), and a
+        fixed policy's class is imported only if its module is phantomzoo's, is already
+        imported, or is covered by ``allow`` with ``trust=True`` (:mod:`phantomzoo.trust`).
+        """
+        from .manifest import load_trained
+        from .trust import TrustPolicy
+
+        return load_trained(directory, TrustPolicy(trust, allow))
+
+    def check_fits(self, env: Any, where: str = "the policies") -> None:
+        """Raise :class:`TrainingError` unless these policies fit ``env``'s agents and spaces."""
+        for agent_id in env.possible_agents:
+            if agent_id not in self.agent_to_policy:
+                raise TrainingError(
+                    f"{where} do not cover agent {agent_id!r} of this environment; they were "
+                    "trained on a different model or configuration"
                 )
-        mapping = {_id_from_json(a): p for a, p in manifest["agent_to_policy"]}
-        return cls(policies, mapping, manifest.get("env", {}))
+            policy = self.policies[self.agent_to_policy[agent_id]]
+            obs_space, action_space = env.observation_space(agent_id), env.action_space(agent_id)
+            if policy.observation_space != obs_space or policy.action_space != action_space:
+                raise TrainingError(
+                    f"{where} were trained with other spaces for agent {agent_id!r} "
+                    f"({policy.observation_space} / {policy.action_space}) than this "
+                    f"environment has ({obs_space} / {action_space}); they come from an "
+                    "incompatible environment or configuration"
+                )
 
 
 def _id_json(agent_id: AgentID) -> Any:
-    if isinstance(agent_id, (str, int)):
+    if isinstance(agent_id, (str, int)) and not isinstance(agent_id, bool):
         return agent_id
-    raise TrainingError(f"agent id {agent_id!r} cannot be saved: use str or int agent ids")
+    raise TrainingError(
+        f"agent id {agent_id!r} cannot be saved with the results: use str or int agent ids"
+    )
 
 
-def _id_from_json(value: Any) -> AgentID:
-    return value
-
-
-def _import_class(path: str) -> type[Policy]:
-    module_name, _, qualname = path.partition(":")
+def fixed_entry(policy_id: str, policy: Policy) -> dict[str, Any]:
+    """The manifest entry of a fixed (hand-written) policy: its class path and config."""
+    cls = type(policy)
+    if "<locals>" in cls.__qualname__ or cls.__module__ == "builtins":
+        raise TrainingError(
+            f"fixed policy {policy_id!r}: class {cls.__qualname__} is defined inside a "
+            "function, so a results directory cannot name it; define it at module level"
+        )
+    config = getattr(policy, "config", {}) or {}
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise TrainingError(f"cannot import fixed policy class {path!r}: {exc}") from None
-    if not (isinstance(obj, type) and issubclass(obj, Policy)):
-        raise TrainingError(f"{path!r} is not a ph.Policy subclass")
-    return obj
+        text = json.dumps(config, allow_nan=False)
+    except (TypeError, ValueError):
+        raise TrainingError(
+            f"fixed policy {policy_id!r}: its config {config!r} is not plain JSON (numbers, "
+            "strings, lists, dicts with string keys), so it cannot be saved; pass plain values"
+        ) from None
+    if not isinstance(config, dict) or json.loads(text) != config:
+        raise TrainingError(
+            f"fixed policy {policy_id!r}: its config {config!r} would not load back as the "
+            "same keyword arguments (use a dict with string keys and JSON values)"
+        )
+    return {
+        "kind": "fixed",
+        "class": f"{cls.__module__}:{cls.__qualname__}",
+        "config": config,
+        "observation_space": space_to_json(policy.observation_space),
+        "action_space": space_to_json(policy.action_space),
+    }
 
 
-def load_policies(directory: str | Path) -> TrainedPolicies:
-    """Load trained policies saved by any backend (see :class:`TrainedPolicies`)."""
-    return TrainedPolicies.load(directory)
+def load_policies(
+    directory: str | Path, trust: bool = False, allow: Sequence[str] | None = None
+) -> TrainedPolicies:
+    """Load trained policies saved by any backend (see :meth:`TrainedPolicies.load`)."""
+    return TrainedPolicies.load(directory, trust=trust, allow=allow)

@@ -19,20 +19,41 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, PolicyMappingError
+from . import records
+from .checkpoint import Checkpoint, CheckpointStore
+from .errors import (
+    CheckpointError,
+    ConfigError,
+    ManifestError,
+    PolicyMappingError,
+    RegistryError,
+    TrainingInterrupted,
+)
+from .interrupts import StopSignals
 from .mapping import PolicyMapping, compile_policy_mapping
 from .metrics import Metric
-from .registry import check_kwargs, spec
+from .registry import check_kwargs, registered_envs, spec
+from .results import (
+    check_saveable,
+    checkpoint_to_resume,
+    default_results_dir,
+    prepare_results_dir,
+    run_record,
+    write_record,
+)
 from .trained import TrainedPolicies
+from .trust import TrustPolicy
 
 DEFAULT_BACKEND = "cleanrl"
+#: Seconds between periodic checkpoints by default.
+DEFAULT_CHECKPOINT_SECONDS = 300.0
 
 
 @dataclass
@@ -49,9 +70,12 @@ class EnvSource:
     kind: str
     name: str
     config: dict[str, Any] = field(default_factory=dict)
+    _factory: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
     def factory(self) -> Callable[..., Any]:
-        """The env class or factory."""
+        """The env class or factory (imported now for a source the user gave)."""
+        if self._factory is not None:
+            return self._factory
         if self.kind == "registered":
             return spec(self.name).load()
         module_name, _, qualname = self.name.partition(":")
@@ -65,8 +89,46 @@ class EnvSource:
         return self.factory()(**self.config)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able form (used in saved manifests)."""
-        return {"kind": self.kind, "name": self.name, "config": self.config}
+        """JSON-able form (used in saved manifests); the config as a declarative record.
+
+        Raises:
+            ConfigError: when a config value cannot be recorded (see :mod:`phantomzoo.records`).
+        """
+        config = records.encode(self.config, "env_config")
+        return {"kind": self.kind, "name": self.name, "config": config}
+
+    @classmethod
+    def from_record(cls, data: Any, where: str, trust: TrustPolicy | None = None) -> EnvSource:
+        """Rebuild a source saved by :meth:`to_json`, as untrusted input.
+
+        A registered name loads; an import path loads only if it is a registered entry
+        point or ``trust`` covers it (:mod:`phantomzoo.trust`). Nothing named in the
+        record is imported before that check.
+
+        Raises:
+            ManifestError: for a malformed record; TrustError: for an import refused.
+        """
+        trust = trust or TrustPolicy()
+        if not isinstance(data, dict) or not data.get("name"):
+            raise ManifestError(f"{where} does not record the environment it was trained on")
+        kind, name, raw = data.get("kind"), data.get("name"), data.get("config", {})
+        if not isinstance(name, str) or not isinstance(raw, dict):
+            raise ManifestError(f"{where}: the env record needs a string name and a config object")
+        config = records.decode(raw, f"{where} (env config)")
+        if kind == "registered":
+            try:
+                return cls("registered", name, config, spec(name).load())
+            except RegistryError as exc:
+                raise ManifestError(f"{where}: {exc}") from None
+        if kind != "import":
+            raise ManifestError(
+                f"{where}: unknown env kind {kind!r}; expected 'registered' or 'import'"
+            )
+        registered = [s for s in registered_envs().values() if s.entry_point == name]
+        factory = registered[0].load() if registered else trust.env_factory(name, where)
+        if not callable(factory):
+            raise ManifestError(f"{where}: {name!r} is not an env class or factory")
+        return cls("import", name, config, factory)
 
 
 def resolve_env(env: Any, env_config: Mapping[str, Any] | None = None) -> EnvSource:
@@ -100,7 +162,16 @@ def resolve_env(env: Any, env_config: Mapping[str, Any] | None = None) -> EnvSou
 
 @dataclass
 class TrainingJob:
-    """Everything a backend needs to train (built by :func:`train`)."""
+    """Everything a backend needs to train (built by :func:`train`).
+
+    Checkpoint contract for backends (``SUPPORTS_CHECKPOINTS = True`` in the module):
+    at each iteration boundary call :meth:`checkpoint_due` and, if true,
+    :meth:`save_checkpoint`; stop the loop when :attr:`stop_requested` is set; save a
+    final checkpoint when the loop ends. When :attr:`resume` is set, restore from its
+    ``state``, ``history`` and ``progress`` before the first iteration. Budgets
+    (timesteps, iterations, ``max_seconds``) are totals over the whole run, resumed
+    sessions included.
+    """
 
     env_source: EnvSource
     mapping: PolicyMapping
@@ -111,6 +182,12 @@ class TrainingJob:
     options: dict[str, Any]
     metrics: dict[str, Metric]
     progress: bool
+    checkpoint_seconds: float | None = DEFAULT_CHECKPOINT_SECONDS
+    resume: Checkpoint | None = None
+    run: dict[str, Any] = field(default_factory=dict)
+    stop: StopSignals = field(default_factory=lambda: StopSignals(enabled=False))
+    checkpoints: list[Path] = field(default_factory=list)
+    _last_save: float = field(default_factory=time.monotonic)
 
     def make_env(self) -> Any:
         """A new environment."""
@@ -119,6 +196,35 @@ class TrainingJob:
     def env_info(self) -> dict[str, Any]:
         """The JSON description of the environment saved with the policies."""
         return self.env_source.to_json()
+
+    @property
+    def stop_requested(self) -> str | None:
+        """The signal (``"SIGINT"``/``"SIGTERM"``) that asked training to stop, if any."""
+        return self.stop.signal_name
+
+    def checkpoint_due(self) -> bool:
+        """Whether a checkpoint should be saved now (interval elapsed or stop requested)."""
+        if self.stop_requested:
+            return True
+        if self.checkpoint_seconds is None:
+            return False
+        return time.monotonic() - self._last_save >= self.checkpoint_seconds
+
+    def save_checkpoint(
+        self,
+        state: Any,
+        history: list[dict[str, Any]],
+        timesteps: int,
+        iterations: int,
+        seconds: float,
+        policies: TrainedPolicies | None = None,
+    ) -> Path:
+        """Write a checkpoint of the backend's ``state`` (plain data + NumPy arrays)."""
+        progress = {"timesteps": int(timesteps), "iterations": int(iterations), "seconds": seconds}
+        path = CheckpointStore(self.results_dir).save(self.run, progress, history, state, policies)
+        self._last_save = time.monotonic()
+        self.checkpoints.append(path)
+        return path
 
 
 @dataclass
@@ -131,7 +237,8 @@ class TrainingResult:
         results_dir: Where policies, ``training.json`` and TensorBoard files are.
         history: One dict per training iteration (timesteps, seconds, mean return per
             policy, metrics).
-        wall_seconds: Total training time.
+        wall_seconds: Training time of this call.
+        interrupted: The signal that stopped training early, else ``None``.
     """
 
     backend: str
@@ -139,12 +246,7 @@ class TrainingResult:
     results_dir: Path
     history: list[dict[str, Any]]
     wall_seconds: float = 0.0
-
-
-def _default_results_dir(source: EnvSource, backend: str) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = source.name.split(":")[-1].replace(".", "_")
-    return Path("results") / f"{name}-{backend}-{stamp}"
+    interrupted: str | None = None
 
 
 def train(
@@ -159,23 +261,97 @@ def train(
     options: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Metric] | None = None,
     progress: bool = True,
+    resume: bool = False,
+    overwrite: bool = False,
+    checkpoint_seconds: float | None = DEFAULT_CHECKPOINT_SECONDS,
 ) -> TrainingResult:
     """Train the learnt policies of ``policies`` on ``env`` with one backend.
+
+    Everything that could make the run fail after training (an env config or fixed
+    policy config that cannot be saved, non-string policy ids, an unwritable or occupied
+    results directory, a checkpoint that does not match) is refused before training.
 
     Args:
         env: A registered name, ``"module:attr"`` path, env class or factory.
         policies: ``{policy_id: agent class | [agent ids] | (PolicyClass, agents[, config])}``.
         backend: ``"cleanrl"`` (default), ``"sb3"`` or ``"rllib"``.
-        env_config: Keyword arguments for the environment.
-        timesteps: Budget in agent-steps collected for the learnt policies.
+        env_config: Keyword arguments for the environment. Samplers, supertypes, ranges,
+            tuples and arrays are recorded declaratively (:mod:`phantomzoo.records`).
+        timesteps: Budget in agent-steps collected for the learnt policies (total).
         iterations: Budget in backend iterations (PPO updates / RLlib ``train()`` calls).
             Training stops at whichever budget is reached first.
         seed: Seeds the environment, the networks and the backend.
-        results_dir: Where to write policies, logs and TensorBoard files.
+        results_dir: Where to write policies, checkpoints, logs and TensorBoard files.
         options: Backend-specific options (see each backend's docs).
         metrics: ``{name: Metric}`` recorded every step and logged per episode.
         progress: Show a progress bar.
+        resume: Continue the run in ``results_dir`` from its latest checkpoint (the
+            other arguments must describe the same run; the budget may grow).
+        overwrite: Replace the run already in ``results_dir``.
+        checkpoint_seconds: Seconds between periodic checkpoints (``None``: only at the
+            end and on SIGINT/SIGTERM).
+
+    Raises:
+        TrainingInterrupted: after SIGINT/SIGTERM, once policies and a checkpoint are saved.
     """
+    _check_budget(timesteps, iterations, seed, checkpoint_seconds)
+    if resume and results_dir is None:
+        raise ConfigError("resume=True needs results_dir: the directory of the run to continue")
+    from phantomzoo.backends import load_backend  # lazy: backends import trainers
+
+    module = load_backend(backend)
+    source = resolve_env(env, env_config)
+    info = source.to_json()  # refuses unrecordable config values now, not after training
+    mapping = compile_policy_mapping(source.make(), policies)
+    if not mapping.learnt:
+        raise PolicyMappingError("nothing to train: every policy in the mapping is fixed")
+    check_saveable(mapping)
+    accepted = getattr(module, "OPTIONS", None)
+    if accepted is not None:
+        unknown = sorted(set(options or {}) - set(accepted))
+        if unknown:
+            raise ConfigError(
+                f"backend {backend!r} does not accept option(s) {unknown}; it accepts "
+                f"{sorted(accepted)}"
+            )
+    check = getattr(module, "check_options", None)
+    if check is not None:
+        check(dict(options or {}))
+    supports = bool(getattr(module, "SUPPORTS_CHECKPOINTS", False))
+    if resume and not supports:
+        raise CheckpointError(f"backend {backend!r} cannot resume from checkpoints")
+    name = source.name.split(":")[-1].replace(".", "_")
+    out = Path(results_dir) if results_dir is not None else default_results_dir(name, backend)
+    out = prepare_results_dir(out, overwrite=overwrite, resume=resume)
+    run = run_record(backend, info, seed, mapping, dict(options or {}))
+    checkpoint = checkpoint_to_resume(out, run) if resume else None
+    with StopSignals(enabled=supports) as stop:
+        job = TrainingJob(
+            source, mapping, timesteps, iterations, seed, out, dict(options or {}),
+            dict(metrics or {}), progress, checkpoint_seconds, checkpoint, run, stop,
+        )  # fmt: skip
+        write_record(out, run, [], 0.0, "running")
+        started = time.perf_counter()
+        result: TrainingResult = module.train(job)
+        result.wall_seconds = time.perf_counter() - started
+        result.interrupted = stop.signal_name
+        result.policies.save(out / "policies")
+        status = "interrupted" if stop.signal_name else "finished"
+        write_record(out, run, result.history, result.wall_seconds, status)
+    if result.interrupted:
+        steps = result.history[-1]["timesteps"] if result.history else 0
+        raise TrainingInterrupted(
+            f"training stopped on {result.interrupted} after {steps:,} agent-steps; policies "
+            f"and a checkpoint are saved in {out}; continue with ph.train(..., "
+            f"results_dir={str(out)!r}, resume=True) or phantomzoo train --resume {out}",
+            out,
+            result.interrupted,
+            result,
+        )
+    return result
+
+
+def _check_budget(timesteps: Any, iterations: Any, seed: Any, checkpoint_seconds: Any) -> None:
     if timesteps is None and iterations is None:
         raise ConfigError("give a training budget: timesteps=... or iterations=...")
     for name, value in (("timesteps", timesteps), ("iterations", iterations)):
@@ -185,57 +361,15 @@ def train(
             raise ConfigError(f"{name} must be an int >= 1, got {value!r}")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError(f"seed must be an int, got {seed!r}")
-    from phantomzoo.backends import load_backend  # lazy: backends import trainers
-
-    module = load_backend(backend)
-    source = resolve_env(env, env_config)
-    mapping = compile_policy_mapping(source.make(), policies)
-    if not mapping.learnt:
-        raise PolicyMappingError("nothing to train: every policy in the mapping is fixed")
-    accepted = getattr(module, "OPTIONS", None)
-    if accepted is not None:
-        unknown = sorted(set(options or {}) - set(accepted))
-        if unknown:
-            raise ConfigError(
-                f"backend {backend!r} does not accept option(s) {unknown}; it accepts "
-                f"{sorted(accepted)}"
-            )
-    out = Path(results_dir) if results_dir is not None else _default_results_dir(source, backend)
-    out.mkdir(parents=True, exist_ok=True)
-    job = TrainingJob(
-        source,
-        mapping,
-        timesteps,
-        iterations,
-        seed,
-        out,
-        dict(options or {}),
-        dict(metrics or {}),
-        progress,
-    )
-    started = time.perf_counter()
-    result: TrainingResult = module.train(job)
-    result.wall_seconds = time.perf_counter() - started
-    result.policies.save(out / "policies")
-    record = {
-        "backend": backend,
-        "env": source.to_json(),
-        "seed": seed,
-        "timesteps": timesteps,
-        "iterations": iterations,
-        "options": _jsonable(job.options),
-        "wall_seconds": result.wall_seconds,
-        "history": result.history,
-    }
-    (out / "training.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return result
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        return json.loads(json.dumps(value))
-    except TypeError:
-        return repr(value)
+    if checkpoint_seconds is not None and not (
+        isinstance(checkpoint_seconds, (int, float))
+        and not isinstance(checkpoint_seconds, bool)
+        and 0 < checkpoint_seconds < math.inf
+    ):
+        raise ConfigError(
+            f"checkpoint_seconds must be a finite number of seconds > 0 or None, got "
+            f"{checkpoint_seconds!r}"
+        )
 
 
 def backend_signature(module: Any) -> inspect.Signature:
