@@ -4,258 +4,49 @@ Usage::
 
     phantomzoo list
     phantomzoo train ENV --backend cleanrl [--config KEY=VALUE ...] [--timesteps N] [--out DIR]
-    phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl]
+    phantomzoo train --resume DIR [--timesteps N | --seconds S] [--trust --allow MODULE ...]
+    phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl] [--trust --allow MODULE ...]
     phantomzoo bench ENV [--backends cleanrl,sb3,rllib] [--seconds S] [--episodes N] [--out DIR]
 
-Mistakes a user can make (an unknown environment, a bad option value) print one line,
-``phantomzoo: error: ...``, to stderr and exit with status 2, never a traceback.
+The command line never shows a raw traceback:
+
+* a mistake a user can make (an unknown environment, a bad value, a path that cannot
+  be written, a malformed results directory) prints one line,
+  ``phantomzoo: error: ...``, to stderr and exits with status 2. Paths, environment
+  keywords and budgets are checked before any training or measuring time is spent
+  (:mod:`phantomzoo.cli_preflight`).
+* anything unexpected prints ``phantomzoo: internal error: ...`` naming the file the
+  full traceback was written to, and exits with status 1.
+* Ctrl-C or SIGTERM prints ``phantomzoo: interrupted...`` and exits with status 130;
+  a training run saves its policies and a checkpoint first.
+
+``--debug``, before or after the command, prints the full traceback as well.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from .errors import ConfigError, PhantomZooError
+from . import cli_preflight as preflight
+from .cli_args import wants_debug
+from .cli_parser import NORMAL_SECONDS, PROG, QUICK_SECONDS, build_parser
+from .cli_report import report_failure, report_interrupt
+from .errors import ConfigError, ResultsExistError, TrainingInterrupted
 
-PROG = "phantomzoo"
+__all__ = ["PROG", "build_parser", "main"]
 
-#: Environments ``phantomzoo bench`` has baselines for.
+#: Environments ``phantomzoo bench`` measures throughput for.
 BENCH_ENVS = ("supply_chain_v0",)
 
-DEFAULT_SHOPS = (1, 10, 100, 1000)
-QUICK_SECONDS = 1.0
-NORMAL_SECONDS = 3.0
 
-DESCRIPTION = "Agent-based models with typed messages over networks, as PettingZoo environments."
-
-EPILOG = """\
-examples:
-  phantomzoo list                                   environments and trainer backends
-  phantomzoo train supply_chain_v0 --backend sb3    train the default policies
-  phantomzoo rollout results/RUN --episodes 20      replay saved policies
-  phantomzoo bench supply_chain_v0                  train, compare with baselines, plot
-
-Run 'phantomzoo COMMAND --help' for the options of a command.
-"""
-
-TRAIN_DESCRIPTION = """\
-Train the default policies of a registered environment with one backend.
-
-The budget is --timesteps agent-steps and/or --seconds of wall time (60 s when neither
-is given). Policies, training.json and TensorBoard files go to --out (default:
-results/ENV-BACKEND-TIME). --config passes environment keywords, --option backend
-options, both as KEY=VALUE (values parsed as JSON when possible).
-"""
-
-ROLLOUT_DESCRIPTION = """\
-Replay the policies a training run saved (any backend) in the environment they were
-trained on, and print the mean return per agent. --out writes every step as JSON lines.
-"""
-
-BENCH_DESCRIPTION = f"""\
-Benchmark an environment: train each backend in --backends (default: cleanrl) under one
-budget (--seconds, default 60, and/or --timesteps), evaluate the trained policies and
-the environment's baselines (for the supply chain: the best order-up-to rule and random
-restocking) on the same --episodes seeds, and print one comparison table: wall time,
-training agent-steps/s, mean return +- std and % of the heuristic. Writes bench.json,
-learning_curves.png and the model's plots to --out (default: bench_out).
-
-For supply_chain_v0 it also measures environment throughput at --shops sizes against a
-plain-Python floor of the same dynamics (each measurement >= --min-seconds, default
-{NORMAL_SECONDS:g} s, {QUICK_SECONDS:g} s with --quick; skip it with --no-throughput).
-"""
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """An argument parser that raises instead of printing usage and exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"{message} (see '{self.prog} --help')")
-
-
-# --------------------------------------------------------------------------- argument types
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return value
-
-
-def _shop_counts(text: str) -> tuple[int, ...]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    try:
-        counts = tuple(int(p) for p in parts)
-    except ValueError:
-        counts = ()
-    if not counts or any(n < 1 for n in counts):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers >= 1 (like 1,10,100), got {text!r}"
-        )
-    return counts
-
-
-def _backend_list(text: str) -> tuple[str, ...]:
-    names = tuple(p.strip() for p in text.split(",") if p.strip())
-    if names == ("none",):
-        return ()
-    if not names:
-        raise argparse.ArgumentTypeError(f"expected comma-separated backend names, got {text!r}")
-    return names
-
-
-def _add_budget(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--timesteps", type=_positive_int, default=None, help="agent-steps to train"
-    )
-    parser.add_argument(
-        "--seconds", type=_positive_float, default=None, help="wall-time budget (default: 60 s)"
-    )
-
-
-# --------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
-    """The ``phantomzoo`` argument parser with its subcommands."""
-    parser = _ArgumentParser(
-        prog=PROG,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(
-        title="commands", dest="command", metavar="COMMAND", required=True
-    )
-
-    commands.add_parser(
-        "list",
-        help="show registered environments and trainer backends",
-        description="Show the registered environments and the installed trainer backends.",
-    )
-
-    train = commands.add_parser(
-        "train",
-        help="train an environment's default policies",
-        description=TRAIN_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    train.add_argument("env", metavar="ENV", help="registered environment id")
-    train.add_argument("--backend", default="cleanrl", help="cleanrl (default), sb3 or rllib")
-    _add_budget(train)
-    train.add_argument(
-        "--config", nargs="*", default=[], metavar="KEY=VALUE", help="environment keywords"
-    )
-    train.add_argument(
-        "--option", nargs="*", default=[], metavar="KEY=VALUE", help="backend options"
-    )
-    train.add_argument("--seed", type=_non_negative_int, default=0, help="seed (default: 0)")
-    train.add_argument("--out", type=Path, default=None, help="results directory")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    rollout = commands.add_parser(
-        "rollout",
-        help="replay saved policies",
-        description=ROLLOUT_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    rollout.add_argument(
-        "dir", metavar="DIR", type=Path, help="results directory of a training run"
-    )
-    rollout.add_argument(
-        "--episodes", type=_positive_int, default=10, help="episodes (default: 10)"
-    )
-    rollout.add_argument(
-        "--seed", type=_non_negative_int, default=0, help="first seed (default: 0)"
-    )
-    rollout.add_argument(
-        "--out", type=Path, default=None, help="JSON-lines file to write the steps to"
-    )
-
-    bench = commands.add_parser(
-        "bench",
-        help="train backends and compare them with baselines",
-        description=BENCH_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    bench.add_argument("env", metavar="ENV", help="registered environment id, e.g. supply_chain_v0")
-    bench.add_argument(
-        "--backends",
-        type=_backend_list,
-        default=("cleanrl",),
-        help="comma-separated backends to train (default: cleanrl); 'none' for baselines only",
-    )
-    _add_budget(bench)
-    bench.add_argument(
-        "--config", nargs="*", default=[], metavar="KEY=VALUE", help="environment keywords"
-    )
-    bench.add_argument("--no-throughput", action="store_true", help="skip the throughput table")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
-    bench.add_argument(
-        "--episodes",
-        type=_positive_int,
-        default=100,
-        help="evaluation episodes per baseline policy (default: 100)",
-    )
-    bench.add_argument(
-        "--seed", type=_non_negative_int, default=0, help="first evaluation seed (default: 0)"
-    )
-    bench.add_argument(
-        "--out",
-        type=Path,
-        default=Path("bench_out"),
-        help="directory for bench.json and plots (default: bench_out)",
-    )
-    bench.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"shorter throughput measurements ({QUICK_SECONDS:g} s instead of "
-        f"{NORMAL_SECONDS:g} s each)",
-    )
-    bench.add_argument(
-        "--shops",
-        type=_shop_counts,
-        default=DEFAULT_SHOPS,
-        help="comma-separated shop counts for the throughput table (default: 1,10,100,1000)",
-    )
-    bench.add_argument(
-        "--min-seconds",
-        type=_positive_float,
-        default=None,
-        help="least seconds per throughput measurement (overrides --quick)",
-    )
-    return parser
-
-
-# --------------------------------------------------------------------------- commands
+# --------------------------------------------------------------------------- list
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the registered environments and the available trainer backends."""
     from .registry import registered_envs
@@ -273,44 +64,160 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     backends = available_backends()
     print("\nTrainer backends:")
-    if backends:
-        for name in backends:
-            print(f"  {name}")
-    else:
+    for name in backends:
+        print(f"  {name}")
+    if not backends:
         print("  (none installed yet)")
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """Train an environment's default policies and print where they went."""
-    from .workflow import parse_config, train_env
+# --------------------------------------------------------------------------- train
+def _check_trust_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``trust``/``allow`` keywords for the workflow (only when the user gave them)."""
+    if args.allow and not args.trust:
+        raise ConfigError("--allow has no effect without --trust; add --trust")
+    if args.trust and not args.allow:
+        raise ConfigError(
+            "--trust needs --allow MODULE ...: the module prefixes you trust the results "
+            "directory to import (for example --trust --allow my_pkg)"
+        )
+    return {"trust": True, "allow": tuple(args.allow)} if args.trust else {}
 
-    result = train_env(
-        args.env,
-        args.backend,
-        parse_config(args.config),
-        args.timesteps,
-        args.seconds,
-        args.seed,
-        args.out,
-        parse_config(args.option),
-        progress=not args.quiet,
-    )
+
+def _train_summary(env_name: str, backend: str, result: Any) -> None:
     last = result.history[-1] if result.history else {}
     returns = ", ".join(f"{p}: {v:.1f}" for p, v in last.get("returns", {}).items())
     print(
-        f"Trained {args.env} with {args.backend} in {result.wall_seconds:.1f} s "
+        f"Trained {env_name} with {backend} in {result.wall_seconds:.1f} s "
         f"({last.get('timesteps', 0):,} agent-steps); latest mean returns: {returns or '-'}"
     )
     print(f"Policies, training.json and TensorBoard files: {result.results_dir}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train an environment's default policies (or resume a run) and say where they went."""
+    if args.resume is not None:
+        return _resume(args)
+    if args.env is None:
+        raise ConfigError(
+            "train needs ENV (see 'phantomzoo list') or --resume DIR (see 'phantomzoo train "
+            "--help')"
+        )
+    if args.trust or args.allow:
+        raise ConfigError("--trust and --allow apply to --resume only (and to rollout)")
+    from phantomzoo.backends import load_backend
+
+    from .workflow import parse_config, train_env
+
+    backend = args.backend or "cleanrl"
+    seed = args.seed or 0
+    config = parse_config(args.config or [])
+    options = parse_config(args.option or [])
+    load_backend(backend)  # an unknown or uninstalled backend, before anything is built
+    preflight.check_env_config(args.env, config, seed)
+    out = args.out
+    target = out if out is not None else Path("results")
+    preflight.output_dir(target, "results directory (--out)")
+    if out is not None and not args.overwrite:
+        _refuse_existing_run(
+            out,
+            "--out",
+            f"pass --overwrite to replace it, or 'phantomzoo train --resume {out}' to continue it",
+        )
+    extra: dict[str, Any] = {}
+    if args.overwrite:
+        extra["overwrite"] = True
+    if args.checkpoint_seconds is not None:
+        extra["checkpoint_seconds"] = args.checkpoint_seconds
+    with preflight.leave_no_trace(target):
+        result = train_env(
+            args.env,
+            backend,
+            config,
+            args.timesteps,
+            args.seconds,
+            seed,
+            out,
+            options,
+            progress=not args.quiet,
+            **extra,
+        )
+    _train_summary(args.env, backend, result)
     return 0
 
 
+def _refuse_existing_run(directory: Path, flag: str, fix: str) -> None:
+    """Raise ResultsExistError if ``directory`` already holds a training run."""
+    markers = ("training.json", "policies", "checkpoints")
+    if directory.is_dir() and any((directory / m).exists() for m in markers):
+        raise ResultsExistError(f"{flag} {str(directory)!r} already holds a training run; {fix}")
+
+
+def _resume(args: argparse.Namespace) -> int:
+    given = [
+        flag
+        for flag, value in (
+            ("--backend", args.backend),
+            ("--config", args.config),
+            ("--option", args.option),
+            ("--seed", args.seed),
+            ("--out", args.out),
+        )
+        if value is not None
+    ]
+    if args.overwrite:
+        given.append("--overwrite")
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} cannot be combined with --resume: a resumed run keeps its "
+            "recorded environment, backend, options, seed and directory (only --timesteps, "
+            "--seconds, --checkpoint-seconds, --trust/--allow and --quiet apply)"
+        )
+    directory = preflight.results_dir(args.resume, need_manifest=False)
+    preflight.output_dir(directory, "results directory (--resume)")
+    recorded = _recorded_env_name(directory)
+    if args.env is not None and recorded is not None and args.env != recorded:
+        raise ConfigError(
+            f"ENV {args.env!r} does not match the run in {str(directory)!r}, which trained "
+            f"{recorded!r}; leave ENV out with --resume, or give {recorded!r}"
+        )
+    extra = _check_trust_flags(args)
+    if args.checkpoint_seconds is not None:
+        extra["checkpoint_seconds"] = args.checkpoint_seconds
+    from .workflow import resume_training  # type: ignore[attr-defined]
+
+    result = resume_training(
+        directory,
+        timesteps=args.timesteps,
+        seconds=args.seconds,
+        progress=not args.quiet,
+        **extra,
+    )
+    _train_summary(recorded or str(args.env or directory), result.backend, result)
+    return 0
+
+
+def _recorded_env_name(directory: Path) -> str | None:
+    """The environment name a results directory records (plain JSON; nothing imported)."""
+    for name in ("training.json", os.path.join("policies", "manifest.json")):
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            record = json.loads((directory / name).read_text(encoding="utf-8"))
+            env = record.get("env")
+            if isinstance(env, dict) and isinstance(env.get("name"), str):
+                return env["name"]
+    return None
+
+
+# --------------------------------------------------------------------------- rollout
 def cmd_rollout(args: argparse.Namespace) -> int:
     """Replay saved policies and print mean returns per agent."""
     from .workflow import rollout_results
 
-    report = rollout_results(args.dir, args.episodes, args.seed, args.out)
+    extra = _check_trust_flags(args)
+    preflight.results_dir(args.dir)
+    if args.out is not None:
+        preflight.output_file(args.out, "steps file (--out)", "steps.jsonl")
+    report = rollout_results(args.dir, args.episodes, args.seed, args.out, **extra)
     print(f"{report['env']['name']}: {args.episodes} episodes from seed {args.seed}")
     for agent_id, (mean, std) in report["returns"].items():
         print(f"  {agent_id}: {mean:.2f} ± {std:.2f}")
@@ -319,36 +226,57 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- bench
+def _check_bench(args: argparse.Namespace) -> dict[str, Any]:
+    """Everything ``bench`` can check before it measures or trains; the env config."""
+    from phantomzoo.backends import load_backend
+
+    from .workflow import parse_config
+
+    config = parse_config(args.config or [])
+    for backend in args.backends:
+        load_backend(backend)
+    preflight.check_env_config(args.env, config, args.seed)
+    preflight.output_dir(args.out, "bench output directory (--out)")
+    for backend in args.backends:
+        _refuse_existing_run(
+            args.out / backend,
+            "--out",
+            "bench trains each backend into a new directory: choose another --out or remove "
+            "the old results",
+        )
+    return config
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Train, evaluate against baselines, plot; add throughput for the supply chain."""
     from . import benchmarking as bm
-    from .registry import spec
-    from .workflow import bench, bench_table, parse_config
+    from .workflow import bench, bench_table
 
-    spec(args.env)  # unknown ids raise RegistryError with a "did you mean" hint
-    config = parse_config(args.config)
+    config = _check_bench(args)
     seconds = args.seconds
     if seconds is None and args.timesteps is None:
         seconds = 20.0 if args.quick else 60.0
     throughput = None
     min_seconds = args.min_seconds or (QUICK_SECONDS if args.quick else NORMAL_SECONDS)
-    if args.env in BENCH_ENVS and not args.no_throughput:
-        # Measured first: after training, the interpreter's heap (torch, rollout buffers)
-        # slows the same loop down by a third or more.
-        throughput = bm.supply_chain_throughput_table(
-            args.shops, min_seconds=min_seconds, seed=args.seed
+    with preflight.leave_no_trace(args.out):
+        if args.env in BENCH_ENVS and not args.no_throughput:
+            # Measured first: after training, the interpreter's heap (torch, rollout
+            # buffers) slows the same loop down by a third or more.
+            throughput = bm.supply_chain_throughput_table(
+                args.shops, min_seconds=min_seconds, seed=args.seed
+            )
+        report = bench(
+            args.env,
+            args.backends,
+            config,
+            args.timesteps,
+            seconds,
+            args.episodes,
+            args.seed,
+            args.out,
+            progress=not args.quiet,
         )
-    report = bench(
-        args.env,
-        args.backends,
-        config,
-        args.timesteps,
-        seconds,
-        args.episodes,
-        args.seed,
-        args.out,
-        progress=not args.quiet,
-    )
     print(f"\n{args.env}: {args.episodes} evaluation episodes from seed {args.seed}")
     print(bench_table(report["rows"]))
     if throughput is not None:
@@ -389,22 +317,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments without the program name (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0 on success, 2 for a usage or configuration error.
+        The exit status: 0 on success, 2 for a user error, 1 for an internal error
+        (its traceback written to a file), 130 when interrupted.
     """
+    words = list(sys.argv[1:] if argv is None else argv)
+    debug = wants_debug(words)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(words)
         return COMMANDS[args.command](args)
-    except PhantomZooError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
     except SystemExit as exc:  # --help and --version exit through argparse
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
         return 1
+    except TrainingInterrupted as exc:
+        return report_interrupt(_interrupted_message(exc))
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return report_interrupt()
+    except BrokenPipeError:  # `phantomzoo list | head -1`: stop quietly, like other tools
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as exc:  # noqa: BLE001 -- reported in one line, never as a raw stack
+        return report_failure(exc, debug)
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _interrupted_message(exc: TrainingInterrupted) -> str:
+    """The interruption message, with the command that continues the run."""
+    message = str(exc)
+    if "--resume" not in message and exc.results_dir is not None:
+        message += f"; continue with: {PROG} train --resume {exc.results_dir}"
+    return message
