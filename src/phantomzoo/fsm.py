@@ -37,73 +37,21 @@ env as its only argument (bound methods are called with none).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pettingzoo import AECEnv
 
 from .agents import StrategicAgent
 from .engine import ModelEngine
-from .errors import StageError
+from .errors import ActionError, NotResetError, StageError
 from .network import Network
+from .stages import FSMEnvView, FSMStage, _id_list
 from .supertype import Supertype
-from .views import EnvView
 
 AgentID = Hashable
 StageID = Hashable
-
-
-@dataclass(frozen=True)
-class FSMEnvView(EnvView):
-    """The environment view of a staged env: also the stage being played."""
-
-    current_stage: StageID = None
-
-
-class FSMStage:
-    """One stage of a finite-state-machine environment.
-
-    Args:
-        stage_id: Unique id of the stage.
-        acting_agents: Ids of the strategic agents that act during the stage (may be
-            empty for a stage the environment plays alone).
-        rewarded_agents: Ids of the strategic agents rewarded when the stage resolves
-            (default: the acting agents).
-        next_stages: Ids of the stages that may follow. Without a handler there must be
-            exactly one.
-        handler: Picks the next stage after the stage resolves. As a decorator, the
-            decorated env method is the handler.
-    """
-
-    def __init__(
-        self,
-        stage_id: StageID,
-        acting_agents: Sequence[AgentID],
-        rewarded_agents: Sequence[AgentID] | None = None,
-        next_stages: Sequence[StageID] | None = None,
-        handler: Callable[..., StageID] | None = None,
-    ) -> None:
-        self.id = stage_id
-        self.acting_agents = list(acting_agents)
-        self.rewarded_agents = (
-            list(rewarded_agents) if rewarded_agents is not None else list(self.acting_agents)
-        )
-        self.next_stages = list(next_stages or [])
-        self.handler = handler
-
-    def __call__(self, method: Callable[..., StageID]) -> Callable[..., StageID]:
-        """Decorate an env method: it becomes this stage's handler."""
-        method._pz_stage = FSMStage(  # type: ignore[attr-defined]
-            self.id, self.acting_agents, self.rewarded_agents, self.next_stages, method
-        )
-        return method
-
-    def __repr__(self) -> str:
-        return (
-            f"FSMStage({self.id!r}, acting_agents={self.acting_agents}, "
-            f"rewarded_agents={self.rewarded_agents}, next_stages={self.next_stages})"
-        )
+__all__ = ["FSMEnvView", "FSMStage", "FiniteStateMachineEnv", "StackelbergEnv"]
 
 
 class FiniteStateMachineEnv(ModelEngine, AECEnv):
@@ -144,6 +92,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         type_augmented_observations: bool = True,
         check_observations: bool = False,
     ) -> None:
+        if isinstance(network, Network):
+            network.check_usable()
         self._init_engine(
             num_steps,
             network,
@@ -198,7 +148,11 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
 
     def _validate_stages(self, initial_stage: StageID) -> None:
         ids = list(self._stages)
-        if initial_stage not in self._stages:
+        try:
+            known = initial_stage in self._stages
+        except TypeError:
+            known = False
+        if not known:
             raise StageError(f"initial stage {initial_stage!r} is not a stage; stages are {ids}")
         strategic = set(self.possible_agents)
         for stage in self._stages.values():
@@ -227,6 +181,22 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
                     f"stage {stage.id!r} has no handler, so it needs exactly one next stage "
                     f"(got {stage.next_stages}); add a handler to choose between them"
                 )
+        self._check_someone_acts(initial_stage)
+
+    def _check_someone_acts(self, initial_stage: StageID) -> None:
+        """Refuse a graph in which no stage reachable from the initial one has actors."""
+        reachable, frontier = {initial_stage}, [initial_stage]
+        while frontier:
+            for next_id in self._stages[frontier.pop()].next_stages:
+                if next_id not in reachable:
+                    reachable.add(next_id)
+                    frontier.append(next_id)
+        if not any(self._stages[i].acting_agents for i in reachable):
+            raise StageError(
+                f"no stage reachable from the initial stage {initial_stage!r} has acting "
+                f"agents (reachable: {[i for i in self._stages if i in reachable]}), so no "
+                "agent would ever act; give at least one of them acting_agents=[...]"
+            )
 
     @property
     def stages(self) -> dict[StageID, FSMStage]:
@@ -368,10 +338,24 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
 
     def observe(self, agent: AgentID) -> Any:
         """The latest observation of ``agent``."""
-        return self._observations[agent]
+        self._require_reset("observe()")
+        try:
+            return self._observations[agent]
+        except (KeyError, TypeError):
+            raise ActionError(f"observe({agent!r}): {self._not_strategic(agent)}") from None
+
+    def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Observation, reward, termination, truncation and info of ``agent_selection``."""
+        self._require_reset("last()")
+        return super().last(observe)
+
+    def _require_reset(self, what: str) -> None:
+        if not self._ever_reset:
+            raise NotResetError(f"{what} called before reset(); call env.reset(seed=...) first")
 
     def step(self, action: Any) -> None:
         """Act for ``agent_selection``; the stage resolves after its last acting agent."""
+        self._require_reset("step()")
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
@@ -431,6 +415,13 @@ class StackelbergEnv(FiniteStateMachineEnv):
         agent_supertypes: Mapping[AgentID, Supertype] | None = None,
         **options: Any,
     ) -> None:
+        leader_agents = _id_list(self.LEADERS, "leader_agents", leader_agents)
+        follower_agents = _id_list(self.FOLLOWERS, "follower_agents", follower_agents)
+        if not leader_agents or not follower_agents:
+            raise StageError(
+                "StackelbergEnv needs at least one leader and one follower, got "
+                f"leader_agents={leader_agents}, follower_agents={follower_agents}"
+            )
         overlap = set(leader_agents) & set(follower_agents)
         if overlap:
             raise StageError(f"agents {sorted(map(str, overlap))} are both leaders and followers")

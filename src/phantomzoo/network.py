@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .agents import Agent
+from .agents import Agent, StrategicAgent
 from .errors import MessageError, NetworkError
 from .message import Message, MsgPayload, check_payload_types
 from .resolvers import BatchResolver, Resolver
@@ -109,6 +109,26 @@ class Network:
     def get_agents_where(self, predicate: Callable[[Agent], bool]) -> dict[AgentID, Agent]:
         """Agents for which ``predicate(agent)`` is true."""
         return {i: a for i, a in self._agents.items() if predicate(a)}
+
+    def check_usable(self) -> None:
+        """Raise :class:`NetworkError` unless an environment can run on this network.
+
+        A network with no agents, or with no :class:`~phantomzoo.agents.StrategicAgent`
+        (nobody observes or acts), cannot make an environment; environments call this
+        when they are built. Networks may be empty while being assembled.
+        """
+        if not self._agents:
+            raise NetworkError(
+                "the network has no agents; add them with ph.Network([agent, ...]) or "
+                "network.add_agent(agent) before building the environment"
+            )
+        if not any(isinstance(a, StrategicAgent) for a in self._agents.values()):
+            kinds = sorted({type(a).__name__ for a in self._agents.values()})
+            raise NetworkError(
+                f"the network has no StrategicAgent (only {kinds}), so no agent observes or "
+                "acts; make at least one agent a ph.StrategicAgent with observation and "
+                "action spaces"
+            )
 
     # ------------------------------------------------------------- connections
     def add_connection(self, id_a: AgentID, id_b: AgentID) -> None:

@@ -76,6 +76,13 @@ class Resolver(ABC):
                 network.send(receiver_id, replies, pending)
 
 
+#: Rounds of message delivery a :class:`BatchResolver` allows per step by default. Each
+#: round delivers the previous round's replies, so 100 rounds means a reply chain 100
+#: messages deep: far beyond any request/response protocol, reached in practice only by
+#: agents that answer each other forever.
+DEFAULT_ROUND_LIMIT = 100
+
+
 class BatchResolver(Resolver):
     """Delivers messages in rounds, batched per receiver, until none are left.
 
@@ -83,20 +90,30 @@ class BatchResolver(Resolver):
     each receiver handles its batch; the replies form the next round.
 
     Args:
-        round_limit: Maximum number of rounds per step; if messages are still pending
-            after it, :class:`~phantomzoo.errors.ResolverError` is raised. ``None`` means
-            no limit.
+        round_limit: Maximum number of rounds per step (an int >= 1; ``None`` means
+            :data:`DEFAULT_ROUND_LIMIT`, 100). If messages are still pending after it,
+            :class:`~phantomzoo.errors.ResolverError` is raised naming the agents still
+            exchanging messages. There is deliberately no unbounded setting: a step
+            always finishes. For deep protocols pass a larger int.
         shuffle_batches: Shuffle the order of messages within each batch, drawing from
             the episode's seeded generator.
     """
 
     def __init__(self, round_limit: int | None = None, shuffle_batches: bool = False) -> None:
-        if round_limit is not None and (
-            not isinstance(round_limit, int) or isinstance(round_limit, bool) or round_limit < 1
-        ):
+        if round_limit is None:
+            round_limit = DEFAULT_ROUND_LIMIT
+        if not isinstance(round_limit, (int, np.integer)) or isinstance(round_limit, bool):
+            raise ResolverError(
+                f"round_limit must be None or an int >= 1, got {round_limit!r} "
+                f"({type(round_limit).__name__}); there is no unbounded setting, pass a "
+                f"large int (default {DEFAULT_ROUND_LIMIT})"
+            )
+        if round_limit < 1:
             raise ResolverError(f"round_limit must be None or an int >= 1, got {round_limit!r}")
-        self.round_limit = round_limit
-        self.shuffle_batches = shuffle_batches
+        if not isinstance(shuffle_batches, (bool, np.bool_)):
+            raise ResolverError(f"shuffle_batches must be True or False, got {shuffle_batches!r}")
+        self.round_limit = int(round_limit)
+        self.shuffle_batches = bool(shuffle_batches)
 
     def resolve(
         self,
@@ -108,16 +125,12 @@ class BatchResolver(Resolver):
         deliver = self.deliver
         send = network.send
         agents = network._agents
+        round_limit = self.round_limit
         rounds = 0
         while pending:
-            if self.round_limit is not None and rounds >= self.round_limit:
-                left = [m for batch in pending.values() for m in batch]
-                shown = ", ".join(repr(m) for m in left[:3])
-                raise ResolverError(
-                    f"messages still pending after round_limit={self.round_limit} rounds "
-                    f"({len(left)} left, e.g. {shown}); raise round_limit or stop the "
-                    "agents from replying to each other endlessly"
-                )
+            if rounds >= round_limit:
+                self._on_round_limit(pending)
+                return
             rounds += 1
             batches = pending
             pending = {}
@@ -142,3 +155,23 @@ class BatchResolver(Resolver):
                     replies = handler(agent, ctx, message)
                     if replies:
                         send(receiver_id, replies, pending)
+
+    def _on_round_limit(self, pending: dict[AgentID, list[Message]]) -> None:
+        """Called when messages are still pending after ``round_limit`` rounds: raises."""
+        raise ResolverError(round_limit_message(self.round_limit, pending))
+
+
+def round_limit_message(round_limit: int, pending: dict[AgentID, list[Message]]) -> str:
+    """Say which agents are still exchanging messages after ``round_limit`` rounds."""
+    left = [m for batch in pending.values() for m in batch]
+    pairs = list(dict.fromkeys((m[0], m[1]) for m in left))
+    shown = ", ".join(f"{s!r} -> {r!r}" for s, r in pairs[:5])
+    more = f" and {len(pairs) - 5} more pairs" if len(pairs) > 5 else ""
+    kinds = sorted({type(m[2]).__name__ for m in left})
+    return (
+        f"messages still pending after round_limit={round_limit} rounds ({len(left)} left, "
+        f"payloads {kinds}) between {shown}{more}: these agents keep replying to each "
+        "other. Stop the reply loop in their handlers, or if the protocol really needs "
+        "more rounds pass ph.Network(..., resolver=ph.resolvers.BatchResolver("
+        f"round_limit={max(2 * round_limit, DEFAULT_ROUND_LIMIT)}))"
+    )
