@@ -349,10 +349,8 @@ def _check_lambda_bounds(bounds: Any, shape: tuple[int, ...]) -> Bounds:
         if pc.is_number(bound):
             out.append(pc.number(SamplerError, name, f"bounds {label}", bound))
             continue
-        try:
-            array = np.asarray(bound, dtype=float)
-        except (TypeError, ValueError):
-            array = None
+        numeric = _is_numeric(bound) and not isinstance(bound, (bool, np.bool_))
+        array = np.asarray(bound, dtype=float) if numeric else None
         if array is None or array.shape != shape or np.isnan(array).any():
             raise SamplerError(
                 f"{name}: bounds {label} must be a number or an array of shape {shape} "
