@@ -9,6 +9,7 @@ checks and the baseline clicks, and writes everything as JSON::
 
     python benchmarks/ads_throughput.py                        # 6,60,120,1200, >= 2 s each
     python benchmarks/ads_throughput.py --advertisers 6,60 --min-seconds 1 --repeats 1
+    python benchmarks/ads_throughput.py --checks off,first      # + runtime-check cost
 
 Columns: ``env-steps/s`` counts ``acting_step`` calls (one impression, two stages),
 ``adv-steps/s`` advertiser actions (what a trainer consumes), ``CPU µs/adv-step`` the
@@ -18,7 +19,9 @@ programs share the cores), ``ours/floor`` phantomzoo adv-steps/s over the floor'
 Goals (printed as PASS or MISS from the numbers just measured, never assumed): 5x
 Phantom 2.2 at 6 advertisers (>= 135,000 advertiser-steps/s), 10x at 1200 (>= 160,000
 advertiser-steps/s), and a cost per advertiser-step that does not grow with the number
-of advertisers (no size costs more than 1.25x a smaller one).
+of advertisers (no size costs more than 1.25x a smaller one). With ``--checks
+off,first`` the runtime check levels are also measured side by side (alternating runs,
+medians with min-max); the always-on ``"first"`` checks must cost at most 5%.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import checks_overhead as co
 import numpy as np
 
 import phantomzoo as ph
@@ -85,9 +89,16 @@ def _rates(env_steps: int, adv_steps: int, seconds: float, cpu: float) -> dict[s
     }
 
 
-def measure_env(per_family: int, min_seconds: float, seed: int) -> dict[str, float]:
-    """Advertiser-steps per second of ``digital_ads_v0`` (acting-agents protocol)."""
+def measure_env(
+    per_family: int, min_seconds: float, seed: int, checks: str | None = None
+) -> dict[str, float]:
+    """Advertiser-steps per second of ``digital_ads_v0`` (acting-agents protocol).
+
+    ``checks`` sets the env's runtime check level (default: the env's default).
+    """
     env = ph.make("digital_ads_v0", advertisers_per_family=per_family, max_bid=MAX_BID)
+    if checks is not None:
+        env.checks = checks
     rng = np.random.default_rng(seed)
 
     def bids(count: int) -> np.ndarray:
@@ -263,10 +274,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--episodes", type=int, default=50, help="baseline episodes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--checks",
+        type=co.parse_levels,
+        default=None,
+        help="also compare runtime check levels side by side, e.g. off,first",
+    )
     args = parser.parse_args(argv)
     if not args.min_seconds > 0 or args.repeats < 1 or args.episodes < 1:
         parser.error("--min-seconds must be > 0, --repeats and --episodes >= 1")
     return args
+
+
+def compare_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Advertiser-steps/s of each check level, alternating runs; prints the rows."""
+
+    def measure(advertisers: int, level: str) -> float:
+        run = measure_env(advertisers // 3, args.min_seconds, args.seed, checks=level)
+        return run["adv_steps_per_s"]
+
+    print(
+        f"\nRuntime checks, adv-steps/s: {args.repeats} alternating runs per level of "
+        f">= {args.min_seconds:g} s; median, min-max; cost vs {args.checks[0]!r}\n"
+    )
+    rows = co.compare_levels(args.advertisers, args.checks, args.repeats, measure)
+    print(format_table(rows, co.COLUMNS))
+    print()
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for goal in goals:
         print(f"{goal['status']:4s}  {goal['name']}: {goal.get('detail', 'not measured')}")
+    checks_rows: list[dict[str, Any]] = []
+    if args.checks:
+        checks_rows = compare_checks(args)
+        goals.append(co.first_cost_goal(checks_rows))
+        print(f"{goals[-1]['status']:4s}  {goals[-1]['name']}: {goals[-1]['detail']}")
     baselines = baseline_rows(args.episodes, args.seed)
     print(
         f"\nMean clicks per episode (6 advertisers, {args.episodes} episodes from seed "
@@ -307,12 +346,14 @@ def main(argv: list[str] | None = None) -> int:
             "episodes": args.episodes,
             "auction": "first",
             "max_bid": MAX_BID,
+            "checks": list(args.checks or []),
         },
         "machine": machine,
         "load_average_1min": {"before": load_before[0], "after": load_after[0]},
         "phantom_reference_adv_steps_per_s": PHANTOM_REFERENCE,
         "rows": rows,
         "goals": goals,
+        "checks_rows": checks_rows,
         "baselines": baselines,
         "wall_seconds": time.perf_counter() - started,
     }

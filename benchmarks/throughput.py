@@ -7,10 +7,14 @@ goal checks, and writes everything with the machine's description as JSON::
 
     python benchmarks/throughput.py                       # 1,10,100,1000 shops, >= 3 s each
     python benchmarks/throughput.py --shops 1,10 --min-seconds 1
+    python benchmarks/throughput.py --checks off,first     # + the cost of runtime checks
 
 Goals (printed as PASS or MISS from the numbers just measured, never assumed):
 5x Phantom 2.2 at 1 shop (>= 58,000 env-steps/s), 10x at 1000 shops
 (>= 70,000 shop-steps/s), and a cost per shop-step that does not grow with shops.
+With ``--checks off,first`` the runtime check levels are also measured side by side
+(alternating runs, medians with min-max) and the always-on ``"first"`` checks must cost
+at most 5% of the unchecked rate.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import json
 import time
 from pathlib import Path
 
+import checks_overhead as co
+
+import phantomzoo as ph
 from phantomzoo import benchmarking as bm
 from phantomzoo.errors import PhantomZooError
 
@@ -59,6 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0, help="episode and action seed")
     parser.add_argument(
+        "--checks",
+        type=co.parse_levels,
+        default=None,
+        help="also compare runtime check levels side by side, e.g. off,first (the first "
+        "listed is the base)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=DEFAULT_OUT,
@@ -84,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     for goal in goals:
         print(f"{goal['status']:4}  {goal['name']}: {goal['detail']}")
 
+    checks_rows: list[dict] = []
+    if args.checks:
+        checks_rows = compare_checks(args)
+        goals.append(co.first_cost_goal(checks_rows))
+        print(f"{goals[-1]['status']:4}  {goals[-1]['name']}: {goals[-1]['detail']}")
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "benchmark": "supply_chain_v0 throughput",
@@ -92,16 +112,40 @@ def main(argv: list[str] | None = None) -> int:
             "min_seconds": args.min_seconds,
             "repeats": args.repeats,
             "seed": args.seed,
+            "checks": list(args.checks or []),
         },
         "machine": machine,
         "phantom_reference_shop_steps_per_s": bm.PHANTOM_REFERENCE,
         "rows": rows,
         "goals": goals,
+        "checks_rows": checks_rows,
         "wall_seconds": time.perf_counter() - started,
     }
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     print(f"\nWrote {args.out}")
     return 0
+
+
+def compare_checks(args: argparse.Namespace) -> list[dict]:
+    """Shop-steps/s of each check level, alternating runs; prints and returns the rows."""
+
+    def measure(shops: int, level: str) -> float:
+        def build() -> ph.PhantomEnv:
+            env = ph.make("supply_chain_v0", num_shops=shops)
+            env.checks = level
+            return env
+
+        rate = bm.measure_env_throughput(build, shops, args.min_seconds, args.seed)
+        return rate["agent_steps_per_s"]
+
+    print(
+        f"\nRuntime checks, shop-steps/s: {args.repeats} alternating runs per level of "
+        f">= {args.min_seconds:g} s; median, min-max; cost vs {args.checks[0]!r}\n"
+    )
+    rows = co.compare_levels(args.shops, args.checks, args.repeats, measure)
+    print(bm.format_table(rows, co.COLUMNS))
+    print()
+    return rows
 
 
 if __name__ == "__main__":
