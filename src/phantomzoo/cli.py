@@ -119,7 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     target = out if out is not None else Path("results")
     preflight.output_dir(target, "results directory (--out)")
     if out is not None and not args.overwrite:
-        _refuse_existing_run(
+        _refuse_existing_run(  # --overwrite may replace a run, never foreign files
             out,
             "--out",
             f"pass --overwrite to replace it, or 'phantomzoo train --resume {out}' to continue it",
@@ -147,10 +147,26 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _refuse_existing_run(directory: Path, flag: str, fix: str) -> None:
-    """Raise ResultsExistError if ``directory`` already holds a training run."""
-    markers = ("training.json", "policies", "checkpoints")
-    if directory.is_dir() and any((directory / m).exists() for m in markers):
-        raise ResultsExistError(f"{flag} {str(directory)!r} already holds a training run; {fix}")
+    """Raise ResultsExistError if ``directory`` is not empty (``fix`` says what to do).
+
+    The same rule training applies (:mod:`phantomzoo.results`), checked here before
+    any measuring or training time is spent.
+    """
+    from .results import RUN_FILES
+
+    if not directory.is_dir():
+        return
+    contents = sorted(p.name for p in directory.iterdir())
+    foreign = [name for name in contents if name not in RUN_FILES]
+    if foreign:
+        raise ResultsExistError(
+            f"{flag} {str(directory)!r} already holds files that are not a phantomzoo run "
+            f"({', '.join(foreign[:5])}); choose another {flag} (nothing was deleted)"
+        )
+    if contents:
+        raise ResultsExistError(
+            f"{flag} {str(directory)!r} already holds a training run ({', '.join(contents)}); {fix}"
+        )
 
 
 def _resume(args: argparse.Namespace) -> int:

@@ -1,0 +1,624 @@
+"""The command line never shows a traceback, and refuses bad input before training.
+
+Every user error must answer with exactly one stderr line starting
+``phantomzoo: error:`` and exit status 2; anything unexpected with one
+``phantomzoo: internal error:`` line naming a traceback file, exit status 1. Nothing
+here trains: the workflow functions are replaced by ones that fail the test if a
+refused command reaches them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from models import PingEnv
+
+from phantomzoo import cli, cli_preflight, registry, workflow
+from phantomzoo.cli import main
+from phantomzoo.errors import (
+    ConfigError,
+    ManifestError,
+    PhantomZooError,
+    ResultsExistError,
+    TrainingInterrupted,
+)
+
+
+# --------------------------------------------------------------------------- helpers
+def error_line(capsys, status: int, argv: list[str]) -> str:
+    """Run ``argv``; check the exit status, one ``phantomzoo: error:`` line, no traceback."""
+    assert main(argv) == status
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("phantomzoo: error: "), lines[0]
+    assert "Traceback" not in captured.out + captured.err
+    return lines[0]
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if a command reaches training, rollout or benchmarking."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a refused command reached the workflow")
+
+    for name in ("train_env", "rollout_results", "bench", "resume_training"):
+        monkeypatch.setattr(workflow, name, forbidden, raising=False)
+    return forbidden
+
+
+def fragile_env(rate: float = 1.0, label: str = "x"):
+    """A registered test env whose constructor fails on a non-number ``rate``."""
+    factor = float(rate) * 2  # ValueError for "abc", TypeError for a list
+    del factor, label
+    return PingEnv()
+
+
+@pytest.fixture
+def fragile(monkeypatch):
+    monkeypatch.setitem(
+        registry._REGISTRY, "fragile_v0", registry.EnvSpec("fragile_v0", fragile_env)
+    )
+    return "fragile_v0"
+
+
+@pytest.fixture
+def a_file(tmp_path) -> Path:
+    path = tmp_path / "a_file.txt"
+    path.write_text("not a directory\n")
+    return path
+
+
+@pytest.fixture
+def run_dir(tmp_path) -> Path:
+    """A directory that looks like a results directory (a manifest, a training record)."""
+    run = tmp_path / "run"
+    (run / "policies").mkdir(parents=True)
+    (run / "policies" / "manifest.json").write_text("{}")
+    (run / "training.json").write_text(
+        json.dumps({"env": {"kind": "registered", "name": "supply_chain_v0", "config": {}}})
+    )
+    return run
+
+
+SC = "supply_chain_v0"
+
+
+# --------------------------------------------------------------------------- top level
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], "required: COMMAND"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["--bogus", "list"], "unrecognized arguments: --bogus"),
+        (["list", "extra"], "unrecognized arguments: extra"),
+        (["list", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_top_level_and_list_mistakes(argv, expected, capsys):
+    assert expected in error_line(capsys, 2, argv)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"]])
+def test_help_and_version_exit_zero(argv, capsys):
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "phantomzoo" in captured.out and captured.err == ""
+
+
+def test_help_documents_the_new_flags(capsys):
+    main(["train", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--resume", "--overwrite", "--checkpoint-seconds", "--trust", "--allow"):
+        assert flag in out
+    main(["rollout", "--help"])
+    assert "--trust" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- train values
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--seconds", "inf", "finite number of seconds"),
+        ("--seconds", "nan", "finite number of seconds"),
+        ("--seconds", "0", "finite number of seconds"),
+        ("--seconds", "-5", "finite number of seconds"),
+        ("--seconds", "abc", "finite number of seconds"),
+        ("--seconds", "1e100", "finite number of seconds"),
+        ("--timesteps", "-1", "number of agent-steps"),
+        ("--timesteps", "0", "number of agent-steps"),
+        ("--timesteps", "2.5", "number of agent-steps"),
+        ("--timesteps", "1e30", "number of agent-steps"),
+        ("--timesteps", "99999999999999999999999", "number of agent-steps"),
+        ("--seed", "-1", "a seed from 0"),
+        ("--seed", "abc", "a seed from 0"),
+        ("--seed", str(2**32), "a seed from 0"),
+        ("--checkpoint-seconds", "inf", "finite number of seconds"),
+        ("--checkpoint-seconds", "0", "finite number of seconds"),
+    ],
+)
+def test_train_refuses_bad_numbers(flag, value, expected, capsys, no_training):
+    line = error_line(capsys, 2, ["train", SC, flag, value])
+    assert f"argument {flag}" in line and expected in line and repr(value) in line
+
+
+def test_train_accepts_integers_written_as_floats(capsys, monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_train_env(env_id, backend, config, timesteps, *args, **kwargs):
+        seen["timesteps"] = timesteps
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(workflow, "train_env", fake_train_env)
+    error_line(capsys, 2, ["train", SC, "--timesteps", "1e3", "--out", str(tmp_path / "r")])
+    assert seen["timesteps"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train"], "train needs ENV"),
+        (["train", "no_such_env"], "no environment registered as 'no_such_env'"),
+        (["train", "supply_chian_v0"], "did you mean 'supply_chain_v0'"),
+        (["train", SC, "--backend", "nosuch"], "unknown backend 'nosuch'"),
+        (["train", SC, "--config", "oops"], "expected KEY=VALUE"),
+        (["train", SC, "--config", "=3"], "expected KEY=VALUE"),
+        (["train", SC, "--config", "num_shop=2"], "did you mean 'num_shops'"),
+        (["train", SC, "--config", "cost_of_carry=abc"], "cost_of_carry"),
+        (["train", SC, "--config", "cost_of_carry=NaN"], "cost_of_carry"),
+        (["train", SC, "--trust", "--allow", "x"], "apply to --resume only"),
+        (["train", SC, "--allow", "x"], "apply to --resume only"),
+    ],
+)
+def test_train_refuses_bad_env_config_and_flags(argv, expected, capsys, no_training):
+    assert expected.lower() in error_line(capsys, 2, argv).lower()
+
+
+@pytest.mark.parametrize(
+    ("options", "expected", "checked_before_the_directory"),
+    [
+        (["nosuch=1"], "nosuch", True),
+        (["oops"], "expected KEY=VALUE", True),
+        (["num_envs=abc"], "num_envs", False),
+        (["learning_rate=-1"], "learning_rate", False),
+    ],
+)
+def test_train_refuses_bad_backend_options_in_one_line(
+    options, expected, checked_before_the_directory, capsys, tmp_path
+):
+    pytest.importorskip("torch")
+    out = tmp_path / "new" / "run"
+    argv = ["train", SC, "--timesteps", "64", "--quiet", "--out", str(out), "--option"]
+    assert expected in error_line(capsys, 2, argv + options)
+    if checked_before_the_directory:  # a failed command leaves no empty directory
+        assert not (tmp_path / "new").exists()
+
+
+def test_a_constructor_type_error_names_the_key(fragile, capsys, no_training):
+    line = error_line(capsys, 2, ["train", fragile, "--config", "rate=abc", "label=ok"])
+    assert "fragile_v0 rejects --config rate='abc'" in line
+    assert "ValueError" in line and "label" not in line
+
+
+def test_a_bad_combination_names_every_key(monkeypatch, capsys, no_training):
+    def picky(a: int = 1, b: int = 1):
+        if a + b > 2:
+            raise ValueError("a + b must be at most 2")
+        return PingEnv()
+
+    monkeypatch.setitem(registry._REGISTRY, "picky_v0", registry.EnvSpec("picky_v0", picky))
+    line = error_line(capsys, 2, ["train", "picky_v0", "--config", "a=2", "b=2"])
+    assert "a=2, b=2" in line and "a + b must be at most 2" in line
+
+
+def test_check_env_config_raises_config_error(fragile):
+    with pytest.raises(ConfigError, match=r"fragile_v0 rejects --config rate=\[1\]: TypeError"):
+        cli_preflight.check_env_config(fragile, {"rate": [1]})
+    cli_preflight.check_env_config(fragile, {"rate": 3})  # fine
+
+
+def test_check_env_config_does_not_blame_keys_for_a_broken_default(monkeypatch):
+    def broken(rate: float = 1.0):
+        raise ValueError("broken model")
+
+    monkeypatch.setitem(registry._REGISTRY, "broken_v0", registry.EnvSpec("broken_v0", broken))
+    cli_preflight.check_env_config("broken_v0", {"rate": 2.0})  # training will report it
+
+
+# --------------------------------------------------------------------------- train paths
+def test_train_out_an_existing_file(a_file, capsys, no_training):
+    line = error_line(capsys, 2, ["train", SC, "--out", str(a_file)])
+    assert "is a file, not a directory" in line and str(a_file) in line
+
+
+def test_train_out_under_a_file(a_file, capsys, no_training):
+    line = error_line(capsys, 2, ["train", SC, "--out", str(a_file / "run")])
+    assert f"{str(a_file)!r} is a file, not a directory" in line
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc")
+def test_train_out_not_creatable(capsys, no_training):
+    line = error_line(capsys, 2, ["train", SC, "--out", "/proc/phantomzoo-x/run"])
+    assert "cannot create results directory (--out) '/proc/phantomzoo-x/run'" in line
+
+
+def test_train_out_holding_a_run_needs_overwrite(run_dir, capsys, no_training):
+    line = error_line(capsys, 2, ["train", SC, "--out", str(run_dir)])
+    assert "already holds a training run" in line and "--overwrite" in line
+    assert "--resume" in line
+
+
+def test_train_out_holding_foreign_files(tmp_path, capsys, no_training):
+    (tmp_path / "thesis.tex").write_text("precious")
+    line = error_line(capsys, 2, ["train", SC, "--out", str(tmp_path)])
+    assert "not a phantomzoo run (thesis.tex)" in line
+    assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_train_preflight_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
+    def fail(*args, **kwargs):
+        raise ConfigError("stopped after the preflight")
+
+    monkeypatch.setattr(workflow, "train_env", fail)
+    out = tmp_path / "a" / "b" / "run"
+    assert "stopped after" in error_line(capsys, 2, ["train", SC, "--out", str(out)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_passes_the_new_flags_to_the_workflow(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def fake_train_env(*args, **kwargs):
+        seen.update(kwargs)
+        raise ConfigError("stop")
+
+    monkeypatch.setattr(workflow, "train_env", fake_train_env)
+    argv = ["train", SC, "--out", str(tmp_path / "r"), "--overwrite", "--checkpoint-seconds", "7"]
+    error_line(capsys, 2, argv)
+    assert seen["overwrite"] is True and seen["checkpoint_seconds"] == 7.0
+
+
+# --------------------------------------------------------------------------- train --resume
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--config", "num_shops=2"], "--config cannot be combined with --resume"),
+        (["--option", "num_envs=2"], "--option cannot be combined with --resume"),
+        (["--backend", "sb3"], "--backend cannot be combined with --resume"),
+        (["--seed", "3"], "--seed cannot be combined with --resume"),
+        (["--overwrite"], "--overwrite cannot be combined with --resume"),
+        (["--allow", "my_pkg"], "--allow has no effect without --trust"),
+        (["--trust"], "--trust needs --allow"),
+    ],
+)
+def test_resume_refuses_conflicting_flags(extra, expected, run_dir, capsys, no_training):
+    assert expected in error_line(capsys, 2, ["train", "--resume", str(run_dir), *extra])
+
+
+def test_resume_refuses_bad_directories(tmp_path, a_file, capsys, no_training):
+    line = error_line(capsys, 2, ["train", "--resume", str(tmp_path / "missing")])
+    assert "does not exist" in line
+    line = error_line(capsys, 2, ["train", "--resume", str(a_file)])
+    assert "is a file, not a results directory" in line
+
+
+def test_resume_env_must_match_the_run(run_dir, capsys, no_training):
+    line = error_line(capsys, 2, ["train", "type_toy_v0", "--resume", str(run_dir)])
+    assert "'type_toy_v0' does not match" in line and "'supply_chain_v0'" in line
+
+
+def test_resume_calls_the_workflow(run_dir, monkeypatch, capsys):
+    seen = {}
+
+    def fake_resume(directory, **kwargs):
+        seen.update(kwargs, directory=directory)
+        raise ConfigError("stop")
+
+    monkeypatch.setattr(workflow, "resume_training", fake_resume, raising=False)
+    argv = ["train", SC, "--resume", str(run_dir), "--seconds", "5", "--trust", "--allow", "pk"]
+    error_line(capsys, 2, argv + ["--checkpoint-seconds", "9", "--quiet"])
+    assert seen["directory"] == run_dir and seen["seconds"] == 5.0
+    assert seen["timesteps"] is None and seen["trust"] is True and seen["allow"] == ("pk",)
+    assert seen["checkpoint_seconds"] == 9.0 and seen["progress"] is False
+
+
+# --------------------------------------------------------------------------- rollout
+def test_rollout_refuses_bad_directories(tmp_path, a_file, capsys, no_training):
+    assert "does not exist" in error_line(capsys, 2, ["rollout", str(tmp_path / "missing")])
+    line = error_line(capsys, 2, ["rollout", str(a_file)])
+    assert "is a file, not a results directory" in line
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "holds no policies/manifest.json" in error_line(capsys, 2, ["rollout", str(empty)])
+
+
+def test_rollout_out_must_be_a_writable_file(run_dir, tmp_path, a_file, capsys, no_training):
+    line = error_line(capsys, 2, ["rollout", str(run_dir), "--out", str(tmp_path)])
+    assert "is a directory; give a file path such as" in line
+    line = error_line(capsys, 2, ["rollout", str(run_dir), "--out", str(a_file / "s.jsonl")])
+    assert "is a file, not a directory" in line
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--episodes", "0"], "argument --episodes"),
+        (["--episodes", "1e9"], "argument --episodes"),
+        (["--seed", "-1"], "argument --seed"),
+        (["--allow", "my_pkg"], "--allow has no effect without --trust"),
+        (["--trust"], "--trust needs --allow"),
+    ],
+)
+def test_rollout_refuses_bad_values(extra, expected, run_dir, capsys, no_training):
+    assert expected in error_line(capsys, 2, ["rollout", str(run_dir), *extra])
+
+
+@pytest.mark.parametrize(
+    "manifest", ["not json {", "[]", '{"policies": 3}', json.dumps({"version": 99})]
+)
+def test_rollout_of_a_tampered_manifest_is_one_line(manifest, run_dir, capsys):
+    (run_dir / "policies" / "manifest.json").write_text(manifest)
+    line = error_line(capsys, 2, ["rollout", str(run_dir)])
+    assert "manifest" in line.lower()
+
+
+def test_rollout_never_runs_a_command_named_by_the_manifest(tmp_path, capsys):
+    marker = tmp_path / "marker"
+    policies = tmp_path / "run" / "policies"
+    policies.mkdir(parents=True)
+    manifest = {
+        "env": {"kind": "import", "name": "os:system", "config": {"command": f"touch {marker}"}},
+        "policies": {},
+        "agents": {},
+    }
+    (policies / "manifest.json").write_text(json.dumps(manifest))
+    error_line(capsys, 2, ["rollout", str(tmp_path / "run")])
+    assert not marker.exists()
+
+
+def test_rollout_passes_trust_to_the_workflow(run_dir, monkeypatch, capsys):
+    seen = {}
+
+    def fake_rollout(directory, episodes, seed, out, **kwargs):
+        seen.update(kwargs)
+        raise ConfigError("stop")
+
+    monkeypatch.setattr(workflow, "rollout_results", fake_rollout)
+    error_line(capsys, 2, ["rollout", str(run_dir), "--trust", "--allow", "a", "b.c"])
+    assert seen == {"trust": True, "allow": ("a", "b.c")}
+
+
+# --------------------------------------------------------------------------- bench
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--seconds", "inf"], "argument --seconds"),
+        (["--timesteps", "-1"], "argument --timesteps"),
+        (["--episodes", "0"], "argument --episodes"),
+        (["--seed", "-1"], "argument --seed"),
+        (["--shops", "0,a"], "argument --shops"),
+        (["--shops", "1,,10"], "argument --shops"),
+        (["--shops", "1000000"], "argument --shops"),
+        (["--min-seconds", "inf"], "argument --min-seconds"),
+        (["--backends", "nosuch"], "unknown backend(s) ['nosuch']"),
+        (["--backends", "cleanrl,nosuch"], "unknown backend(s) ['nosuch']"),
+        (["--backends", "cleanrl,cleanrl"], "named twice"),
+        (["--backends", ","], "expected comma-separated backend names"),
+        (["--config", "cost_of_carry=abc"], "cost_of_carry"),
+        (["--config", "num_shop=2"], "did you mean 'num_shops'"),
+    ],
+)
+def test_bench_refuses_bad_values(extra, expected, capsys, no_training, tmp_path):
+    argv = ["bench", SC, "--out", str(tmp_path / "b"), *extra]
+    assert expected in error_line(capsys, 2, argv)
+    assert not (tmp_path / "b").exists()
+
+
+def test_bench_refuses_bad_out_paths(a_file, tmp_path, capsys, no_training):
+    line = error_line(capsys, 2, ["bench", SC, "--out", str(a_file)])
+    assert "bench output directory (--out)" in line and "is a file" in line
+    line = error_line(capsys, 2, ["bench", SC, "--out", str(a_file / "x")])
+    assert "is a file, not a directory" in line
+    (tmp_path / "old" / "cleanrl").mkdir(parents=True)
+    (tmp_path / "old" / "cleanrl" / "training.json").write_text("{}")
+    line = error_line(capsys, 2, ["bench", SC, "--out", str(tmp_path / "old")])
+    assert "already holds a training run" in line
+
+
+def test_bench_unknown_env(capsys, no_training):
+    assert "did you mean" in error_line(capsys, 2, ["bench", "supply_chian_v0"]).lower()
+
+
+# --------------------------------------------------------------------------- failures
+@pytest.fixture
+def boom(monkeypatch, tmp_path):
+    """Make ``phantomzoo list`` fail unexpectedly; tracebacks go to ``tmp_path``."""
+
+    def explode(args):
+        raise RuntimeError("kaboom\nsecond line")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", explode)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def test_an_internal_error_is_one_line_and_writes_the_traceback(boom, capsys):
+    assert main(["list"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err + captured.out
+    line = lines[0]
+    assert line.startswith("phantomzoo: internal error: RuntimeError: kaboom second line")
+    assert "rerun with --debug to see it" in line
+    files = list(boom.glob("phantomzoo-traceback-*.txt"))
+    assert len(files) == 1 and str(files[0]) in line
+    text = files[0].read_text()
+    assert "Traceback (most recent call last)" in text and "kaboom" in text
+
+
+def test_an_unwritable_traceback_file_is_said(boom, monkeypatch, capsys):
+    monkeypatch.setattr(tempfile, "tempdir", str(boom / "missing" / "dir"))
+    assert main(["list"]) == 1
+    line = capsys.readouterr().err.strip()
+    assert "the full traceback could not be written to" in line and "\n" not in line
+
+
+@pytest.mark.parametrize("argv", [["--debug", "list"], ["list", "--debug"]])
+def test_debug_shows_the_traceback(argv, boom, capsys):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "kaboom" in err
+    assert err.strip().splitlines()[-1].startswith("phantomzoo: internal error:")
+
+
+def test_debug_shows_the_traceback_of_a_user_error_too(capsys, no_training):
+    assert main(["train", "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("phantomzoo: error:")
+
+
+def test_keyboard_interrupt_is_one_line_exit_130(monkeypatch, capsys):
+    def interrupt(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "list", interrupt)
+    assert main(["list"]) == 130
+    assert capsys.readouterr().err.strip() == "phantomzoo: interrupted"
+
+
+def test_training_interrupted_says_how_to_resume(monkeypatch, capsys, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise TrainingInterrupted("SIGTERM: saved policies and a checkpoint", tmp_path, "SIGTERM")
+
+    monkeypatch.setattr(workflow, "train_env", interrupted)
+    assert main(["train", SC, "--out", str(tmp_path / "run")]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("phantomzoo: interrupted: SIGTERM: saved policies") and "\n" not in err
+    assert f"phantomzoo train --resume {tmp_path}" in err
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (PermissionError(13, "Permission denied", "/x/y"), "cannot access '/x/y': Permission"),
+        (IsADirectoryError(21, "Is a directory", "/x/d"), "cannot access '/x/d': Is a directory"),
+        (OSError(30, "Read-only file system", "/ro/f"), "cannot write '/ro/f': Read-only"),
+        (OSError(28, "No space left on device", "/full"), "cannot write '/full': No space"),
+    ],
+)
+def test_os_errors_about_a_path_are_user_errors(exc, expected, monkeypatch, capsys):
+    def fail(args):
+        raise exc
+
+    monkeypatch.setitem(cli.COMMANDS, "list", fail)
+    assert expected in error_line(capsys, 2, ["list"])
+
+
+def test_an_os_error_without_a_path_is_internal(monkeypatch, capsys, tmp_path):
+    def fail(args):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", fail)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert main(["list"]) == 1
+    assert "internal error: OSError" in capsys.readouterr().err
+
+
+def test_a_multi_line_phantomzoo_error_becomes_one_line(monkeypatch, capsys):
+    def fail(args):
+        raise ManifestError("line one\n  line two")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", fail)
+    assert error_line(capsys, 2, ["list"]) == "phantomzoo: error: line one line two"
+
+
+# --------------------------------------------------------------------------- preflight
+def test_output_dir_checks(tmp_path, a_file):
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
+        cli_preflight.output_dir(a_file)
+    with pytest.raises(ConfigError, match=r"cannot create output directory .*a_file.txt' is a"):
+        cli_preflight.output_dir(a_file / "sub")
+    target = tmp_path / "new" / "deeper"
+    assert cli_preflight.output_dir(target) == target
+    assert not (tmp_path / "new").exists()  # the probe leaves nothing behind
+
+
+def test_output_file_checks(tmp_path, a_file):
+    with pytest.raises(ConfigError, match="is a directory; give a file path such as"):
+        cli_preflight.output_file(tmp_path)
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
+        cli_preflight.output_file(a_file / "x.jsonl")
+    assert cli_preflight.output_file(a_file) == a_file
+    assert a_file.read_text() == "not a directory\n"  # the probe did not touch it
+    new = tmp_path / "n" / "steps.jsonl"
+    cli_preflight.output_file(new)
+    assert not (tmp_path / "n").exists()
+
+
+def test_results_dir_checks(tmp_path, a_file, run_dir):
+    with pytest.raises(ConfigError, match="does not exist"):
+        cli_preflight.results_dir(tmp_path / "nope")
+    with pytest.raises(ConfigError, match="is a file, not a results directory"):
+        cli_preflight.results_dir(a_file)
+    with pytest.raises(ManifestError, match="holds no policies/manifest.json"):
+        cli_preflight.results_dir(tmp_path)
+    assert cli_preflight.results_dir(run_dir) == run_dir
+
+
+def test_leave_no_trace_removes_only_new_empty_directories(tmp_path):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    with pytest.raises(RuntimeError), cli_preflight.leave_no_trace(keep / "a" / "b"):
+        (keep / "a" / "b").mkdir(parents=True)
+        raise RuntimeError
+    assert keep.is_dir() and not (keep / "a").exists()
+    with pytest.raises(RuntimeError), cli_preflight.leave_no_trace(keep / "c"):
+        (keep / "c").mkdir()
+        (keep / "c" / "saved.txt").write_text("x")
+        raise RuntimeError
+    assert (keep / "c" / "saved.txt").exists()
+
+
+def test_every_cli_refusal_is_a_phantomzoo_error():
+    assert issubclass(ResultsExistError, PhantomZooError)
+    assert issubclass(ConfigError, PhantomZooError)
+
+
+# --------------------------------------------------------------------------- entry point
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train", SC, "--seconds", "inf"], "argument --seconds"),
+        (["rollout", "/nonexistent-phantomzoo-dir"], "does not exist"),
+    ],
+)
+def test_python_dash_m_gives_one_line(argv, expected):
+    result = subprocess.run(
+        [sys.executable, "-m", "phantomzoo", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("phantomzoo: error: ") and expected in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_python_dash_m_out_is_a_file(a_file):
+    result = subprocess.run(
+        [sys.executable, "-m", "phantomzoo", "bench", SC, "--out", str(a_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "is a file" in result.stderr
