@@ -25,6 +25,30 @@ AgentID = Hashable
 UNBOUNDED = 10**12
 
 
+def numpy_tree(tree: Any) -> Any:
+    """``tree`` with every torch tensor replaced by a NumPy copy (for checkpoints)."""
+    if hasattr(tree, "detach") and hasattr(tree, "numpy"):
+        return tree.detach().cpu().numpy().copy()
+    if isinstance(tree, Mapping):
+        return {k: numpy_tree(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(numpy_tree(v) for v in tree)
+    return tree
+
+
+def torch_tree(tree: Any) -> Any:
+    """``tree`` with every NumPy array replaced by a torch tensor (undoes :func:`numpy_tree`)."""
+    import torch
+
+    if isinstance(tree, np.ndarray):
+        return torch.from_numpy(tree.copy())
+    if isinstance(tree, Mapping):
+        return {k: torch_tree(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(torch_tree(v) for v in tree)
+    return tree
+
+
 class EpisodeTracker:
     """Accumulates one env copy's rewards and metrics over an episode."""
 
@@ -82,6 +106,7 @@ class TrainingLogger:
         unit: str = "step",
         progress: bool = True,
         window: int = 20,
+        initial: int = 0,
     ) -> None:
         from torch.utils.tensorboard import SummaryWriter  # backends all install tensorboard
         from tqdm.auto import tqdm
@@ -89,7 +114,9 @@ class TrainingLogger:
         self.writer = SummaryWriter(log_dir=str(Path(results_dir) / "tensorboard"))
         if total is not None and total >= UNBOUNDED:  # a wall-time budget: no known total
             total = None
-        self.bar = tqdm(total=total, unit=unit, disable=not progress, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total, unit=unit, disable=not progress, dynamic_ncols=True, initial=initial
+        )
         self.policy_ids = list(policy_ids)
         self.recent: dict[str, deque[float]] = {p: deque(maxlen=window) for p in policy_ids}
         self.recent_lengths: deque[int] = deque(maxlen=window)
@@ -122,6 +149,22 @@ class TrainingLogger:
         shown = {p: f"{v:.1f}" for p, v in self.mean_returns().items()}
         if shown:
             self.bar.set_postfix(shown, refresh=False)
+
+    def state(self) -> dict[str, Any]:
+        """The recent-episode window, for checkpoints."""
+        return {
+            "recent": {p: list(v) for p, v in self.recent.items()},
+            "lengths": list(self.recent_lengths),
+            "episodes": self.episodes,
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Undo :meth:`state` (a resumed run shows the same recent returns)."""
+        for policy_id, values in state.get("recent", {}).items():
+            if policy_id in self.recent:
+                self.recent[policy_id].extend(float(v) for v in values)
+        self.recent_lengths.extend(int(v) for v in state.get("lengths", []))
+        self.episodes = int(state.get("episodes", 0))
 
     def close(self) -> None:
         self.bar.close()

@@ -32,6 +32,7 @@ on one torch thread.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import dataclass, fields
@@ -42,12 +43,24 @@ import numpy as np
 import torch
 from torch import nn
 
-from phantomzoo.errors import ConfigError
+from phantomzoo.errors import CheckpointError, ConfigError
 from phantomzoo.mapping import PolicySpec
 from phantomzoo.trained import MLPPolicy, TrainedPolicies
 from phantomzoo.training import TrainingJob, TrainingResult
 
 from ._common import EpisodeTracker, TrainingLogger
+from .cleanrl_state import (
+    decode_log,
+    encode_log,
+    generator_state,
+    learner_state,
+    restore_generator,
+    restore_learner,
+    restore_numpy_generator,
+)
+
+#: ph.train may checkpoint this backend and resume it (bit-identically: see cleanrl_state).
+SUPPORTS_CHECKPOINTS = True
 
 
 @dataclass
@@ -482,6 +495,8 @@ class Runner:
         ]
         self.envs = [job.make_env() for _ in range(args.num_envs)]
         self.trackers = [EpisodeTracker(mapping, job.metrics) for _ in self.envs]
+        self.episode_seeds = [0] * args.num_envs  # per copy: its current episode's seed
+        self.logs: list[list[dict[Any, Any]]] = [[] for _ in self.envs]  # and its actions
         self.observations = [self._reset(e) for e in range(args.num_envs)]
         self.episodes: list[dict[str, Any]] = []  # summaries of the episodes finished
 
@@ -489,9 +504,49 @@ class Runner:
         learner = self.learners.get(policy_id)
         return -1 if learner is None else e * learner.num_agents + learner.index[agent_id]
 
-    def _reset(self, e: int) -> dict[Any, Any]:
+    def _reset(self, e: int, seed: int | None = None) -> dict[Any, Any]:
         self.trackers[e].start()
-        return self.envs[e].acting_reset(seed=int(self.seeds.integers(2**31)))[0]
+        self.episode_seeds[e] = int(self.seeds.integers(2**31)) if seed is None else seed
+        self.logs[e] = []
+        return self.envs[e].acting_reset(seed=self.episode_seeds[e])[0]
+
+    # -------------------------------------------------------------- checkpoints
+    def state(self) -> dict[str, Any]:
+        """Seeds, each copy's episode so far (seed + actions) and fixed policies' RNGs."""
+        return {
+            "seeds": self.seeds.bit_generator.state,
+            "copies": [
+                {"seed": seed, "log": encode_log(log), "digest": _digest(obs)}
+                for seed, log, obs in zip(self.episode_seeds, self.logs, self.observations)
+            ],
+            "fixed": {p: _space_rng(policy) for p, policy in self.fixed.items()},
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Rebuild every env copy by replaying its episode (see ``cleanrl_state``)."""
+        copies = state["copies"]
+        if len(copies) != len(self.envs):
+            raise CheckpointError(
+                f"cleanrl: the checkpoint has {len(copies)} env copies, this run {len(self.envs)}"
+            )
+        restore_numpy_generator(self.seeds, state["seeds"])
+        for policy_id, rng_state in state.get("fixed", {}).items():
+            if rng_state is not None and policy_id in self.fixed:
+                restore_numpy_generator(self.fixed[policy_id].action_space.np_random, rng_state)
+        for e, copy in enumerate(copies):
+            obs, env = self._reset(e, int(copy["seed"])), self.envs[e]
+            for actions in decode_log(copy["log"]):
+                stage = getattr(env, "current_stage", None)
+                obs, rewards, *_ = env.acting_step(actions)
+                self.trackers[e].step(env, rewards, stage)
+                self.logs[e].append(actions)
+            if _digest(obs) != copy["digest"]:
+                raise CheckpointError(
+                    f"cleanrl: env copy {e} did not replay to the state it was saved in; the "
+                    "model is not deterministic given its seed and actions, so this run cannot "
+                    "be resumed exactly (start it again, or fix the model's randomness)"
+                )
+            self.observations[e] = obs
 
     def step(self, global_step: int) -> int:
         """One ``acting_step`` in every env copy; returns the learnt transitions made."""
@@ -519,6 +574,7 @@ class Runner:
         ended = {p: ([], []) for p in self.learners}  # slots, final obs (None: terminated)
         for e, env in enumerate(self.envs):
             stage = getattr(env, "current_stage", None)
+            self.logs[e].append(actions[e])
             obs, rewards, terminations, truncations, _ = env.acting_step(actions[e])
             self.trackers[e].step(env, rewards, stage)
             owner = self.owners[e]
@@ -574,7 +630,10 @@ def train(job: TrainingJob) -> TrainingResult:
 
 
 def _train(job: TrainingJob, args: Args) -> TrainingResult:
-    started = time.perf_counter()
+    resume = job.resume
+    progress = resume.progress if resume is not None else {}
+    global_step, iteration = int(progress.get("timesteps", 0)), int(progress.get("iterations", 0))
+    started = time.perf_counter() - float(progress.get("seconds", 0.0))
     gen = torch.Generator().manual_seed(job.seed)
     by_steps = job.timesteps is not None
     logger = TrainingLogger(
@@ -583,10 +642,13 @@ def _train(job: TrainingJob, args: Args) -> TrainingResult:
         job.timesteps if by_steps else job.iterations,
         "agent-step" if by_steps else "iteration",
         job.progress,
+        initial=global_step if by_steps else iteration,
     )
     runner = Runner(job, args, gen, logger)
     history: list[dict[str, Any]] = []
-    global_step = iteration = 0
+    if resume is not None:
+        history = _restore(resume.state, resume.history, runner, gen, logger)
+    saved_at = iteration
 
     def used() -> float:  # fraction of the budget used (of whichever runs out first)
         fractions = [0.0]
@@ -598,7 +660,20 @@ def _train(job: TrainingJob, args: Args) -> TrainingResult:
             fractions.append((time.perf_counter() - started) / args.max_seconds)
         return max(fractions)
 
-    while used() < 1.0:
+    def checkpoint() -> None:
+        nonlocal saved_at
+        state = {
+            "learners": {p: learner_state(lrn) for p, lrn in runner.learners.items()},
+            "generator": generator_state(gen),
+            "runner": runner.state(),
+            "logger": logger.state(),
+        }
+        seconds = time.perf_counter() - started
+        policies = _export(job, args, runner)
+        job.save_checkpoint(state, history, global_step, iteration, seconds, policies)
+        saved_at = iteration
+
+    while used() < 1.0 and not job.stop_requested:
         lr = args.learning_rate * (1.0 - used() if args.anneal_lr else 1.0)
         steps_before, runner.episodes = global_step, []
         for _ in range(args.num_steps):
@@ -618,31 +693,78 @@ def _train(job: TrainingJob, args: Args) -> TrainingResult:
         logger.scalar("charts/learning_rate", lr, global_step)
         logger.scalar("charts/agent_steps_per_second", global_step / elapsed, global_step)
         logger.advance(global_step - steps_before if by_steps else 1)
-        episodes = runner.episodes  # those finished in this iteration
-        metrics: dict[str, list[float]] = {}
-        for summary in episodes:
-            for name, value in summary["metrics"].items():
-                metrics.setdefault(name, []).append(value)
-        lengths = [summary["length"] for summary in episodes]
-        history.append(
-            {
-                "iteration": iteration,
-                "timesteps": global_step,
-                "seconds": elapsed,
-                "returns": logger.mean_returns(),  # mean over the latest episodes, per policy
-                "episodes": len(episodes),
-                "episode_length": float(np.mean(lengths)) if lengths else None,
-                "metrics": {name: float(np.nanmean(v)) for name, v in metrics.items()},
-                "learning_rate": lr,
-                "losses": losses,
-            }
-        )
+        history.append(_iteration_record(runner.episodes, iteration, global_step, elapsed, logger))
+        history[-1].update(learning_rate=lr, losses=losses)
+        if job.checkpoint_due():
+            checkpoint()
+    if saved_at != iteration or not job.checkpoints:
+        checkpoint()  # the final state, so that a larger budget can continue from it
     logger.close()
+    return TrainingResult("cleanrl", _export(job, args, runner), job.results_dir, history)
+
+
+def _iteration_record(
+    episodes: list[dict[str, Any]], iteration: int, step: int, elapsed: float, logger: Any
+) -> dict[str, Any]:
+    """One history entry: returns over the latest episodes, lengths, metrics."""
+    metrics: dict[str, list[float]] = {}
+    for summary in episodes:
+        for name, value in summary["metrics"].items():
+            metrics.setdefault(name, []).append(value)
+    lengths = [summary["length"] for summary in episodes]
+    return {
+        "iteration": iteration,
+        "timesteps": step,
+        "seconds": elapsed,
+        "returns": logger.mean_returns(),  # mean over the latest episodes, per policy
+        "episodes": len(episodes),
+        "episode_length": float(np.mean(lengths)) if lengths else None,
+        "metrics": {name: float(np.nanmean(v)) for name, v in metrics.items()},
+    }
+
+
+def _export(job: TrainingJob, args: Args, runner: Runner) -> TrainedPolicies:
     policies = {
         p: export_policy(lrn.net, lrn.spec, lrn.obs_rms, args.obs_clip)
         if (lrn := runner.learners.get(p))
         else runner.fixed[p]
         for p in job.mapping.policies
     }
-    trained = TrainedPolicies(policies, job.mapping.agent_to_policy, job.env_info())
-    return TrainingResult("cleanrl", trained, job.results_dir, history)
+    return TrainedPolicies(policies, job.mapping.agent_to_policy, job.env_info())
+
+
+def _restore(
+    state: Any, history: list[dict[str, Any]], runner: Runner, gen: torch.Generator, logger: Any
+) -> list[dict[str, Any]]:
+    """Put a checkpoint's state back; returns the history so far."""
+    try:
+        learners = state["learners"]
+        if set(learners) != set(runner.learners):
+            raise CheckpointError(
+                f"cleanrl: the checkpoint trains policies {sorted(learners)}, this run "
+                f"{sorted(runner.learners)}"
+            )
+        for policy_id, learner in runner.learners.items():
+            restore_learner(learner, learners[policy_id], policy_id)
+        restore_generator(gen, state["generator"])
+        runner.restore(state["runner"])
+        logger.restore(state["logger"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"cleanrl: the checkpoint misses part of its state ({exc})") from None
+    return list(history)
+
+
+def _digest(observations: dict[Any, Any]) -> str:
+    """A fingerprint of a copy's current observations (checks replays)."""
+    digest = hashlib.sha256()
+    for agent_id in sorted(observations, key=repr):
+        digest.update(repr(agent_id).encode())
+        digest.update(np.ascontiguousarray(observations[agent_id]).tobytes())
+    return digest.hexdigest()
+
+
+def _space_rng(policy: Any) -> Any:
+    """The state of a fixed policy's action-space generator, if it has one."""
+    space = getattr(policy, "action_space", None)
+    rng = getattr(space, "_np_random", None)
+    return None if rng is None else rng.bit_generator.state

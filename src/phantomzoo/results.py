@@ -164,7 +164,19 @@ def checkpoint_to_resume(out: Path, run: Mapping[str, Any]) -> Checkpoint:
 
 
 def write_record(
-    out: Path, run: Mapping[str, Any], history: list[Any], seconds: float, status: str
+    out: Path,
+    run: Mapping[str, Any],
+    budget: Mapping[str, Any],
+    history: list[Any],
+    seconds: float,
+    status: str,
 ) -> None:
-    record = {"status": status, **run, "wall_seconds": seconds, "history": history}
+    """``training.json``: the run, its budget, status and history (written atomically)."""
+    record = {
+        "status": status,
+        **run,
+        "budget": dict(budget),
+        "wall_seconds": seconds,
+        "history": history,
+    }
     atomic_write_json(out / "training.json", record)

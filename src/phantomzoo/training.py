@@ -330,14 +330,19 @@ def train(
             source, mapping, timesteps, iterations, seed, out, dict(options or {}),
             dict(metrics or {}), progress, checkpoint_seconds, checkpoint, run, stop,
         )  # fmt: skip
-        write_record(out, run, [], 0.0, "running")
+        budget = {
+            "timesteps": timesteps,
+            "iterations": iterations,
+            "seconds": (options or {}).get("max_seconds"),
+        }
+        write_record(out, run, budget, [], 0.0, "running")
         started = time.perf_counter()
         result: TrainingResult = module.train(job)
         result.wall_seconds = time.perf_counter() - started
         result.interrupted = stop.signal_name
         result.policies.save(out / "policies")
         status = "interrupted" if stop.signal_name else "finished"
-        write_record(out, run, result.history, result.wall_seconds, status)
+        write_record(out, run, budget, result.history, result.wall_seconds, status)
     if result.interrupted:
         steps = result.history[-1]["timesteps"] if result.history else 0
         raise TrainingInterrupted(

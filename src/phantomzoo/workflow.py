@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, TrainingError
+from .errors import ConfigError, ManifestError
 from .evaluation import episode_returns, policy_act_fn
+from .records import decode
 from .registry import EnvSpec, make, spec
 from .trained import TrainedPolicies, load_policies
-from .training import TrainingResult, train
+from .training import DEFAULT_CHECKPOINT_SECONDS, EnvSource, TrainingResult, train
 
 #: Budget used when neither timesteps nor seconds are given.
 DEFAULT_SECONDS = 60.0
@@ -65,11 +66,16 @@ def train_env(
     out: Path | None = None,
     options: Mapping[str, Any] | None = None,
     progress: bool = True,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    checkpoint_seconds: float | None = DEFAULT_CHECKPOINT_SECONDS,
 ) -> TrainingResult:
     """Train a registered model's default policies with one backend.
 
     The budget is ``timesteps`` agent-steps and/or ``seconds`` of wall time (default
-    :data:`DEFAULT_SECONDS` when neither is given).
+    :data:`DEFAULT_SECONDS` when neither is given). ``overwrite``, ``resume`` and
+    ``checkpoint_seconds`` are passed to :func:`phantomzoo.train`.
     """
     env_spec = spec(env_id)
     env = make(env_id, **dict(env_config or {}))
@@ -89,7 +95,98 @@ def train_env(
         results_dir=out,
         options=opts,
         progress=progress,
+        overwrite=overwrite,
+        resume=resume,
+        checkpoint_seconds=checkpoint_seconds,
     )
+
+
+def resume_training(
+    results_dir: Path | str,
+    *,
+    timesteps: int | None = None,
+    seconds: float | None = None,
+    progress: bool = True,
+    trust: bool = False,
+    allow: Sequence[str] | None = None,
+    checkpoint_seconds: float | None = DEFAULT_CHECKPOINT_SECONDS,
+) -> TrainingResult:
+    """Continue the run in ``results_dir`` from its latest checkpoint.
+
+    The run is rebuilt from the checkpoint's own record (backend, environment, policy
+    mapping, seed, options), under the same rules as any loaded results directory:
+    only registered environments, and fixed-policy classes of phantomzoo or already
+    imported, unless ``trust=True`` with an ``allow`` list (:mod:`phantomzoo.trust`).
+    The budget is the original one unless ``timesteps`` / ``seconds`` give a new total.
+    """
+    from .checkpoint import CheckpointStore
+    from .errors import CheckpointError
+    from .trust import TrustPolicy
+
+    directory = Path(results_dir)
+    if not directory.is_dir():
+        raise ConfigError(f"results directory {str(directory)!r} does not exist")
+    checkpoint = CheckpointStore(directory).latest()
+    if checkpoint is None:
+        raise CheckpointError(f"{directory} holds no checkpoint to resume from")
+    where = str(checkpoint.directory / "state.json")
+    policy = TrustPolicy(trust, allow)
+    run = checkpoint.run
+    source = EnvSource.from_record(run.get("env"), where, policy)
+    policies = _mapping_from_record(run.get("policies"), where, policy)
+    options = decode(run.get("options", {}), f"{where} (options)")
+    record = _previous_budget(directory)
+    if timesteps is None and seconds is None:
+        timesteps, seconds = record.get("timesteps"), record.get("seconds")
+    if seconds is not None:
+        options["max_seconds"] = float(seconds)
+    env_ref = source.name if source.kind == "registered" else source.factory()
+    return train(
+        env_ref,
+        policies,
+        backend=str(run.get("backend")),
+        env_config=source.config,
+        timesteps=timesteps if timesteps is not None else _UNBOUNDED_STEPS,
+        seed=int(run.get("seed", 0)),
+        results_dir=directory,
+        options=options,
+        progress=progress,
+        resume=True,
+        checkpoint_seconds=checkpoint_seconds,
+    )
+
+
+def _mapping_from_record(data: Any, where: str, policy: Any) -> dict[str, Any]:
+    """The ``policies`` argument of the recorded run: ids lists, fixed classes resolved."""
+    if not isinstance(data, dict) or not data:
+        raise ManifestError(f"{where}: the run record lists no policies")
+    out: dict[str, Any] = {}
+    for policy_id, entry in data.items():
+        agents = entry.get("agents") if isinstance(entry, dict) else None
+        if not isinstance(agents, list) or not agents:
+            raise ManifestError(f"{where}: policy {policy_id!r} lists no agents")
+        if "class" in entry:
+            cls = policy.policy_class(entry["class"], where)
+            config = entry.get("config", {})
+            if not isinstance(config, dict):
+                raise ManifestError(f"{where}: policy {policy_id!r} config must be an object")
+            out[policy_id] = (cls, agents, config)
+        else:
+            out[policy_id] = agents
+    return out
+
+
+def _previous_budget(directory: Path) -> dict[str, Any]:
+    """The budget the interrupted run was started with (from ``training.json``)."""
+    path = directory / "training.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    budget = record.get("budget", {})
+    return budget if isinstance(budget, dict) else {}
 
 
 def pooled_returns(env: Any, policies: TrainedPolicies, episodes: int, seed: int) -> np.ndarray:
@@ -100,48 +197,40 @@ def pooled_returns(env: Any, policies: TrainedPolicies, episodes: int, seed: int
 
 def check_compatible(env: Any, policies: TrainedPolicies, where: Path | str) -> None:
     """Raise :class:`TrainingError` if the saved policies do not fit ``env``'s agents."""
-    for agent_id in env.possible_agents:
-        if agent_id not in policies.agent_to_policy:
-            raise TrainingError(
-                f"the policies in {where} do not cover agent {agent_id!r} of this environment; "
-                "they were trained on a different model or configuration"
-            )
-        policy = policies[policies.agent_to_policy[agent_id]]
-        if policy.observation_space != env.observation_space(agent_id) or (
-            policy.action_space != env.action_space(agent_id)
-        ):
-            raise TrainingError(
-                f"the policies in {where} were trained with other spaces for agent "
-                f"{agent_id!r} ({policy.observation_space} / {policy.action_space}) than this "
-                f"environment has ({env.observation_space(agent_id)} / "
-                f"{env.action_space(agent_id)}); they come from an incompatible environment"
-            )
+    policies.check_fits(env, f"the policies in {where}")
 
 
 def rollout_results(
-    results_dir: Path, episodes: int = 10, seed: int = 0, out: Path | None = None
+    results_dir: Path,
+    episodes: int = 10,
+    seed: int = 0,
+    out: Path | None = None,
+    *,
+    trust: bool = False,
+    allow: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Replay the policies saved by a training run; optionally write JSON lines to ``out``.
+
+    The directory is untrusted input (:mod:`phantomzoo.manifest`, :mod:`phantomzoo.trust`):
+    its environment must be registered, unless ``trust=True`` with an ``allow`` list
+    covers its import path.
 
     Returns:
         ``{"env": ..., "episodes": n, "returns": {agent_id: (mean, std)}}``.
     """
     from .rollout import rollout
+    from .trust import TrustPolicy
 
     directory = Path(results_dir)
     if not directory.is_dir():
         raise ConfigError(f"results directory {str(directory)!r} does not exist")
     policies_dir = directory / "policies" if (directory / "policies").is_dir() else directory
-    policies = load_policies(policies_dir)
-    info = policies.env_info
-    if not info.get("name"):
-        raise TrainingError(f"{policies_dir} does not record the environment it was trained on")
-    from .training import EnvSource
-
-    source = EnvSource(info["kind"], info["name"], dict(info.get("config", {})))
+    policies = load_policies(policies_dir, trust=trust, allow=allow)
+    where = str(policies_dir / "manifest.json")
+    source = EnvSource.from_record(policies.env_info, where, TrustPolicy(trust, allow))
     env = source.make()
     check_compatible(env, policies, policies_dir)
-    env_ref = info["name"] if source.kind == "registered" else source.factory()
+    env_ref = source.name if source.kind == "registered" else source.factory()
     rollouts = rollout(
         env_ref,
         policies,
@@ -163,7 +252,7 @@ def rollout_results(
                 float(np.sum(item.rewards_for_agent(agent_id, drop_nones=True)))
             )
     return {
-        "env": info,
+        "env": policies.env_info,
         "episodes": episodes,
         "returns": {a: (float(np.mean(v)), float(np.std(v))) for a, v in totals.items()},
     }
@@ -201,7 +290,15 @@ def bench(
     trained: dict[str, TrainedPolicies] = {}
     for backend in backends:
         result = train_env(
-            env_id, backend, config, timesteps, seconds, seed, out / backend, progress=progress
+            env_id,
+            backend,
+            config,
+            timesteps,
+            seconds,
+            seed,
+            out / backend,
+            progress=progress,
+            overwrite=True,  # a bench re-run replaces its own per-backend runs
         )
         steps = result.history[-1]["timesteps"] if result.history else 0
         returns = pooled_returns(env, result.policies, episodes, seed)
