@@ -185,7 +185,7 @@ def test_train_refuses_bad_env_config_and_flags(argv, expected, capsys, no_train
     [
         (["nosuch=1"], "nosuch", True),
         (["oops"], "expected KEY=VALUE", True),
-        (["num_envs=abc"], "num_envs", False),
+        (["num_envs=abc"], "num_envs", False),  # True once backends define check_options
         (["learning_rate=-1"], "learning_rate", False),
     ],
 )
@@ -622,3 +622,38 @@ def test_python_dash_m_out_is_a_file(a_file):
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "is a file" in result.stderr
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_training_saves_and_exits_130(signal_name, tmp_path):
+    """A real run, stopped by a signal: one ``interrupted`` line, status 130, saved policies."""
+    import signal
+    import time
+
+    pytest.importorskip("torch")
+    out = tmp_path / "run"
+    argv = ["train", SC, "--seconds", "120", "--quiet", "--out", str(out)]
+    argv += ["--option", "num_envs=1", "num_steps=8"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "phantomzoo", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not (out / "training.json").exists() and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.2)
+        time.sleep(1.0)  # some training steps
+        process.send_signal(getattr(signal, signal_name))
+        stdout, stderr = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("phantomzoo: interrupted: "), stderr
+    assert signal_name in lines[0] and f"phantomzoo train --resume {out}" in lines[0]
+    assert "Traceback" not in stdout + stderr
+    assert (out / "policies" / "manifest.json").is_file()
