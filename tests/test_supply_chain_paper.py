@@ -230,7 +230,7 @@ def test_best_level_falls_as_cost_of_carry_rises():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"num_shops": 0}, "num_shops must be an int >= 1, got 0"),
+        ({"num_shops": 0}, "num_shops must be an int >= 1 and <= 100000, got 0"),
         ({"num_shops": 2.0}, "num_shops must be an int >= 1"),
         ({"num_shops": True}, "num_shops must be an int >= 1"),
         ({"customers_per_shop": 0}, "customers_per_shop must be an int >= 1"),

@@ -10,7 +10,9 @@ import numpy as np
 
 import phantomzoo as ph
 from phantomzoo.errors import ConfigError
+from phantomzoo.runtime_checks import check_level
 from phantomzoo.samplers import UniformFloatSampler
+from phantomzoo.validate import check_int
 
 from .agents import (
     ADVERTISER_STAGE,
@@ -31,9 +33,13 @@ DEFAULT_BUDGETS: dict[str, tuple[float, float]] = {
     "sport": (7.0, 17.0),
 }
 
+OWNER = "digital_ads"
 PUBLISHER_ID = "PUBLISHER"
 EXCHANGE_ID = "EXCHANGE"
 AUCTIONS = ("first", "second")
+#: Largest accepted ``advertisers_per_family`` and ``num_steps``.
+MAX_PER_FAMILY = 100_000
+MAX_IMPRESSIONS = 10**9
 
 
 def advertiser_id(theme: str, index: int) -> str:
@@ -65,7 +71,13 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         stochastic_edges: Connect each advertiser to the exchange with probability
             ``connection_rate`` per episode (``ph.StochasticNetwork``), as in the paper.
         connection_rate: The probability used when ``stochastic_edges`` is true.
-        check_observations: Check every observation against its space (debugging).
+        check_observations: Older debug switch: ``True`` means ``checks="full"``.
+        checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
+            :class:`~phantomzoo.runtime_checks.RuntimeChecks`).
+
+    ``advertisers_per_family`` is an int in 1..100,000, ``num_steps`` in 1..10**9,
+    bids and budgets finite numbers with ``0 < min_bid <= max_bid`` and ``min_bid <=
+    low <= high``; anything else raises :class:`~phantomzoo.errors.ConfigError`.
     """
 
     metadata: dict[str, Any] = {
@@ -86,10 +98,11 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         min_bid: float = 0.01,
         stochastic_edges: bool = False,
         connection_rate: float = 0.9,
-        check_observations: bool = False,
+        check_observations: bool | None = None,
+        checks: str | None = None,
     ) -> None:
-        _check_int("advertisers_per_family", advertisers_per_family)
-        _check_int("num_steps", num_steps)
+        check_int(OWNER, "advertisers_per_family", advertisers_per_family, 1, MAX_PER_FAMILY)
+        check_int(OWNER, "num_steps", num_steps, 1, MAX_IMPRESSIONS)
         if auction not in AUCTIONS:
             raise ConfigError(f"digital_ads: auction must be 'first' or 'second', got {auction!r}")
         max_bid = _check_number("max_bid", max_bid)
@@ -104,10 +117,10 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             "tech": _check_budget("tech_budget", tech_budget, min_bid),
             "sport": _check_budget("sport_budget", sport_budget, min_bid),
         }
-        for name, flag in (
-            ("stochastic_edges", stochastic_edges),
-            ("check_observations", check_observations),
-        ):
+        flags = [("stochastic_edges", stochastic_edges)]
+        if check_observations is not None:
+            flags.append(("check_observations", check_observations))
+        for name, flag in flags:
             if not isinstance(flag, (bool, np.bool_)):
                 raise ConfigError(f"digital_ads: {name} must be True or False, got {flag!r}")
         connection_rate = _check_number("connection_rate", connection_rate)
@@ -115,6 +128,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             raise ConfigError(
                 f"digital_ads: connection_rate must be in (0, 1], got {connection_rate}"
             )
+        level = check_level(check_observations, checks)
 
         self.config = dict(
             advertisers_per_family=int(advertisers_per_family),
@@ -155,8 +169,8 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             ],
             # Advertisers append their type themselves (see AdvertiserAgent).
             type_augmented_observations=False,
-            check_observations=bool(check_observations),
         )
+        self.checks = level
 
     def _build_network(
         self,
@@ -188,11 +202,6 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
 
 
 # ----------------------------------------------------------------------------- checks
-def _check_int(name: str, value: Any) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"digital_ads: {name} must be an int >= 1, got {value!r}")
-
-
 def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
         raise ConfigError(f"digital_ads: {name} must be a number, got {value!r}")

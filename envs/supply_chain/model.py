@@ -8,7 +8,15 @@ import gymnasium as gym
 import numpy as np
 
 import phantomzoo as ph
-from phantomzoo.errors import ConfigError
+from phantomzoo.validate import check_bool, check_int, check_number, check_total_agents
+
+#: Largest accepted values of the count arguments (far above the benchmarked 1000 shops;
+#: a network past :data:`MAX_AGENTS` would take minutes and gigabytes to build).
+MAX_SHOPS = 100_000
+MAX_CUSTOMERS = 10_000
+MAX_QUANTITY = 10**9
+MAX_STEPS = 10**9
+MAX_AGENTS = 1_000_000
 
 
 class OrderRequest(ph.MsgPayload):
@@ -153,9 +161,17 @@ class SupplyChainEnv(ph.PhantomEnv):
         max_order_size: Customers order ``integers(0, max_order_size)`` units (tutorial: 5).
         shop_max_stock: Most stock a shop can hold (tutorial: 100).
         num_steps: Steps per episode (tutorial: 100).
-        cost_of_carry: Reward penalty per unit of stock held (tutorial: 0.1).
-        check_observations: Debug switch of :class:`~phantomzoo.PhantomEnv`: check every
-            observation against its space.
+        cost_of_carry: Reward penalty per unit of stock held (tutorial: 0.1); a finite
+            number >= 0.
+        check_observations: Older debug switch of :class:`~phantomzoo.PhantomEnv`:
+            ``True`` means ``checks="full"``.
+        checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
+            :class:`~phantomzoo.PhantomEnv`).
+
+    Counts are ints >= 1 (``num_shops`` at most 100,000, ``num_customers`` 10,000,
+    ``max_order_size``, ``shop_max_stock`` and ``num_steps`` 10**9, and at most
+    1,000,000 agents in all); anything else raises :class:`~phantomzoo.errors.ConfigError`
+    naming the argument and the accepted range.
     """
 
     def __init__(
@@ -166,17 +182,19 @@ class SupplyChainEnv(ph.PhantomEnv):
         shop_max_stock: int = 100,
         num_steps: int = 100,
         cost_of_carry: float = 0.1,
-        check_observations: bool = False,
+        check_observations: bool | None = None,
+        checks: str | None = None,
     ) -> None:
-        for name, value, low in (
-            ("num_shops", num_shops, 1),
-            ("num_customers", num_customers, 1),
-            ("max_order_size", max_order_size, 1),
-            ("shop_max_stock", shop_max_stock, 1),
-            ("num_steps", num_steps, 1),
-        ):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                raise ConfigError(f"supply_chain: {name} must be an int >= {low}, got {value!r}")
+        owner = "supply_chain"
+        num_shops = check_int(owner, "num_shops", num_shops, 1, MAX_SHOPS)
+        num_customers = check_int(owner, "num_customers", num_customers, 1, MAX_CUSTOMERS)
+        max_order_size = check_int(owner, "max_order_size", max_order_size, 1, MAX_QUANTITY)
+        shop_max_stock = check_int(owner, "shop_max_stock", shop_max_stock, 1, MAX_QUANTITY)
+        num_steps = check_int(owner, "num_steps", num_steps, 1, MAX_STEPS)
+        cost_of_carry = check_number(owner, "cost_of_carry", cost_of_carry, low=0.0)
+        if check_observations is not None:
+            check_bool(owner, "check_observations", check_observations)
+        check_total_agents(owner, 1 + num_shops * (1 + num_customers), MAX_AGENTS)
         self.config = dict(
             num_shops=num_shops,
             num_customers=num_customers,
@@ -213,5 +231,8 @@ class SupplyChainEnv(ph.PhantomEnv):
         network = ph.Network(agents)
         network.add_connections_from(network_pairs)
         super().__init__(
-            num_steps=num_steps, network=network, check_observations=check_observations
+            num_steps=num_steps,
+            network=network,
+            check_observations=check_observations,
+            checks=checks,
         )

@@ -18,14 +18,24 @@ import numpy as np
 
 import phantomzoo as ph
 from phantomzoo.errors import ConfigError
+from phantomzoo.runtime_checks import check_level
 from phantomzoo.samplers import Sampler, UniformFloatSampler
+from phantomzoo.validate import check_int, check_total_agents
 
+OWNER = "supply_chain_paper"
 RESTOCK = "restock"
 SALE = "sale"
 FACTORY_ID = "FACTORY"
 
 #: Index of each quantity in a shop's observation (before its appended type).
 ORDERS, SALES, LEFTOVER = 0, 1, 2
+
+#: Largest accepted counts (a network past ``MAX_AGENTS`` takes minutes to build).
+MAX_SHOPS = 100_000
+MAX_CUSTOMERS_PER_SHOP = 10_000
+MAX_QUANTITY = 10**9
+MAX_CYCLES = 10**9
+MAX_AGENTS = 1_000_000
 
 
 class OrderRequest(ph.MsgPayload):
@@ -251,7 +261,16 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             episode), or any :class:`~phantomzoo.samplers.Sampler`.
         network_seed: Seeds the construction-time draw of customer--shop connections
             (episode randomness comes from ``reset(seed=...)``).
-        check_observations: Check every observation against its space (debugging).
+        check_observations: Older debug switch: ``True`` means ``checks="full"``.
+        checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
+            :class:`~phantomzoo.runtime_checks.RuntimeChecks`).
+
+    Counts are ints >= 1 (``num_shops`` at most 100,000, ``customers_per_shop``
+    10,000, ``max_order``, ``shop_max_stock`` and ``num_cycles`` 10**9; at most
+    1,000,000 agents in all), ``network_seed`` an int >= 0, prices finite numbers > 0
+    and costs finite numbers >= 0 (a sampler's draws are not bounded here: a draw that
+    is NaN is caught by the runtime checks of the first observation and reward).
+    Anything else raises :class:`~phantomzoo.errors.ConfigError`.
     """
 
     metadata = {**ph.FiniteStateMachineEnv.metadata, "name": "supply_chain_paper_v0"}
@@ -267,23 +286,26 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         prices: float | Sequence[float] | None = None,
         cost_of_carry: float | tuple[float, float] | Sampler = (0.1, 1.0),
         network_seed: int = 0,
-        check_observations: bool = False,
+        check_observations: bool | None = None,
+        checks: str | None = None,
     ) -> None:
-        for name, value in (
-            ("num_shops", num_shops),
-            ("customers_per_shop", customers_per_shop),
-            ("max_order", max_order),
-            ("shop_max_stock", shop_max_stock),
-            ("num_cycles", num_cycles),
+        for name, value, high in (
+            ("num_shops", num_shops, MAX_SHOPS),
+            ("customers_per_shop", customers_per_shop, MAX_CUSTOMERS_PER_SHOP),
+            ("max_order", max_order, MAX_QUANTITY),
+            ("shop_max_stock", shop_max_stock, MAX_QUANTITY),
+            ("num_cycles", num_cycles, MAX_CYCLES),
         ):
-            _check_int(name, value, low=1)
+            check_int(OWNER, name, value, low=1, high=high)
         if shops_per_customer is not None:
-            _check_int("shops_per_customer", shops_per_customer, low=1)
-        _check_int("network_seed", network_seed, low=0)
-        if not isinstance(check_observations, bool):
+            check_int(OWNER, "shops_per_customer", shops_per_customer, low=1)
+        check_int(OWNER, "network_seed", network_seed, low=0)
+        if check_observations is not None and not isinstance(check_observations, bool):
             raise ConfigError(
-                f"supply_chain_paper: check_observations must be a bool, got {check_observations!r}"
+                f"{OWNER}: check_observations must be a bool, got {check_observations!r}"
             )
+        level = check_level(check_observations, checks)
+        check_total_agents(OWNER, 1 + num_shops * (1 + customers_per_shop), MAX_AGENTS)
         shop_prices = _parse_prices(prices, num_shops)
         cost_sampler = _parse_cost(cost_of_carry)
         self.config: dict[str, Any] = dict(
@@ -315,8 +337,8 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
                 ph.FSMStage(RESTOCK, self.shop_ids, rewarded_agents=[], next_stages=[SALE]),
                 ph.FSMStage(SALE, [], rewarded_agents=self.shop_ids, next_stages=[RESTOCK]),
             ],
-            check_observations=check_observations,
         )
+        self.checks = level
 
     def _build_network(
         self, customers: list[CustomerAgent], prices: list[float], cost: Sampler
@@ -343,11 +365,6 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
 
 
 # ------------------------------------------------------------------ configuration
-def _check_int(name: str, value: Any, low: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ConfigError(f"supply_chain_paper: {name} must be an int >= {low}, got {value!r}")
-
-
 def _as_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ConfigError(f"supply_chain_paper: {name} must be a number, got {value!r}")

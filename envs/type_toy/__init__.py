@@ -25,8 +25,12 @@ import gymnasium as gym
 import numpy as np
 
 import phantomzoo as ph
-from phantomzoo.errors import ConfigError
 from phantomzoo.samplers import UniformFloatSampler
+from phantomzoo.validate import check_int
+
+#: Largest accepted ``num_agents`` and ``num_steps``.
+MAX_AGENTS = 100_000
+MAX_STEPS = 10**9
 
 TYPE_VARIANCE = 1.0 / 3.0  # variance of Uniform(-1, 1): the best a type-blind policy does
 
@@ -65,17 +69,17 @@ class TypeToyEnv(ph.PhantomEnv):
     """``num_agents`` guessers sharing nothing but a policy.
 
     Args:
-        num_agents: Number of guessers.
-        num_steps: Steps per episode.
+        num_agents: Number of guessers (an int in 1..100,000).
+        num_steps: Steps per episode (an int in 1..10**9).
+        checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"``.
     """
 
-    def __init__(self, num_agents: int = 4, num_steps: int = 4) -> None:
-        for name, value in (("num_agents", num_agents), ("num_steps", num_steps)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"type_toy: {name} must be an int >= 1, got {value!r}")
+    def __init__(self, num_agents: int = 4, num_steps: int = 4, checks: str | None = None) -> None:
+        num_agents = check_int("type_toy", "num_agents", num_agents, 1, MAX_AGENTS)
+        num_steps = check_int("type_toy", "num_steps", num_steps, 1, MAX_STEPS)
         sampler = UniformFloatSampler(-1.0, 1.0)
         agents = [Guesser(f"GUESSER{i + 1}", GuessType(sampler)) for i in range(num_agents)]
-        super().__init__(num_steps=num_steps, network=ph.Network(agents))
+        super().__init__(num_steps=num_steps, network=ph.Network(agents), checks=checks)
 
 
 def type_mse(env: TypeToyEnv, act: Any, num_episodes: int = 50, seed: int = 0) -> float:

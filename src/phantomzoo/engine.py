@@ -20,7 +20,7 @@ from .agents import Agent, StrategicAgent
 from .context import Context
 from .errors import ActionError, AgentDefinitionError, NetworkError, SupertypeError
 from .network import Network
-from .runtime_checks import RuntimeChecks, _check_level, _check_seed
+from .runtime_checks import RuntimeChecks, check_level, _check_seed
 from .spacecheck import space_mismatch
 from .supertype import Supertype
 from .views import EnvView
@@ -58,7 +58,7 @@ class ModelEngine(RuntimeChecks):
         self.env_supertype = env_supertype
         self.env_type: Supertype | None = None
         self.type_augmented_observations = type_augmented_observations
-        self.checks = _check_level(check_observations, checks)
+        self.checks = check_level(check_observations, checks)
         for agent_id, supertype in (agent_supertypes or {}).items():
             network[agent_id].supertype = supertype
         self.agent_supertypes = dict(agent_supertypes or {})

@@ -80,7 +80,7 @@ class RuntimeChecks:
 
     @checks.setter
     def checks(self, level: str) -> None:
-        self._checks = _check_level(None, level)
+        self._checks = check_level(None, level)
         self._full_checks = self._checks == "full"
         self._first_checks = self._checks == "first"
         # Pending first-of-episode checks restart at the next reset.
@@ -94,7 +94,7 @@ class RuntimeChecks:
 
     @check_observations.setter
     def check_observations(self, value: bool) -> None:
-        self.checks = _check_level(value, None)
+        self.checks = check_level(value, None)
 
     def _reset_checks(self) -> None:
         """Mark every agent's first observation, reward and action as unchecked."""
@@ -243,7 +243,7 @@ class RuntimeChecks:
         )
 
 
-def _check_level(check_observations: bool | None, checks: str | None) -> str:
+def check_level(check_observations: bool | None, checks: str | None) -> str:
     """The check level from ``checks`` and the older ``check_observations`` flag."""
     if checks is not None and (not isinstance(checks, str) or checks not in CHECK_LEVELS):
         raise ConfigError(
