@@ -537,3 +537,13 @@ def test_gym_space_still_matches_type_vector_for_scalar_types():
     observations, _ = env.reset(seed=3)
     space = env.observation_space("A")
     assert isinstance(space, gym.spaces.Box) and space.contains(observations["A"])
+
+
+def test_context_view_of_an_unhashable_id_is_a_network_error():
+    env = PingEnv()
+    env.reset(seed=0)
+    ctx = env._contexts["A"]
+    with pytest.raises(NetworkError, match=r"cannot see agent \['EA'\]"):
+        ctx.view(["EA"])
+    with pytest.raises(NetworkError, match="cannot see agent 'B': they are not connected"):
+        ctx.view("B")

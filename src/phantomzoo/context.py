@@ -90,12 +90,16 @@ class Context:
         """
         epoch = self._host._view_epoch
         views = self._views
-        if views is None or self._views_epoch != epoch:
-            views = self._views = {}
-            self._views_epoch = epoch
-        elif neighbour_id in views:
-            return views[neighbour_id]
-        if neighbour_id not in self._adjacent:
+        try:
+            if views is None or self._views_epoch != epoch:
+                views = self._views = {}
+                self._views_epoch = epoch
+            elif neighbour_id in views:
+                return views[neighbour_id]
+            known = neighbour_id in self._adjacent
+        except TypeError:  # an unhashable id (a list, a dict) cannot name an agent
+            known = False
+        if not known:
             raise NetworkError(
                 f"agent {self.agent.id!r} cannot see agent {neighbour_id!r}: they are not "
                 f"connected. Its neighbours are {self.neighbour_ids}; add a connection "
