@@ -19,6 +19,7 @@ import numpy as np
 
 from phantomzoo.errors import ConfigError
 from phantomzoo.policy import Policy
+from phantomzoo.validate import check_int, check_number
 
 from .agents import (
     CLICK_PROBABILITIES,
@@ -30,10 +31,36 @@ from .agents import (
 )
 
 
-def _max_bid(action_space: gym.Space[Any], config: Mapping[str, Any]) -> float:
+def _max_bid(owner: str, action_space: gym.Space[Any], config: Mapping[str, Any]) -> float:
     high = getattr(action_space, "high", None)
     default = float(np.asarray(high).reshape(-1)[0]) if high is not None else 1.0
-    return float(config.get("max_bid", default))
+    return check_number(owner, "max_bid", config.get("max_bid", default), 0.0, low_open=True)
+
+
+def _refuse_unknown(owner: str, config: Mapping[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ConfigError(f"{owner}: unknown config keys {unknown}; it takes {sorted(known)}")
+
+
+def _click_table(owner: str, table: Any) -> np.ndarray:
+    """``values[u, t]``, the probability that user ``u`` clicks an ad of theme ``t``."""
+    if not isinstance(table, Mapping) or not table:
+        raise ConfigError(f"{owner}: click_probabilities must be {{user: {{theme: p}}}}")
+    rows = []
+    for user, row in table.items():
+        if not isinstance(row, Mapping) or set(row) != set(THEMES):
+            raise ConfigError(
+                f"{owner}: click_probabilities[{user!r}] must map each of {list(THEMES)} "
+                f"to a probability, got {row!r}"
+            )
+        rows.append(
+            [
+                check_number(owner, f"click_probabilities[{user!r}][{t!r}]", row[t], 0, 1)
+                for t in THEMES
+            ]
+        )
+    return np.array(rows, dtype=np.float64)
 
 
 class RandomBidPolicy(Policy):
@@ -43,8 +70,11 @@ class RandomBidPolicy(Policy):
         self, observation_space: gym.Space[Any], action_space: gym.Space[Any], **config: Any
     ) -> None:
         super().__init__(observation_space, action_space, **config)
-        self.max_bid = _max_bid(action_space, config)
-        self.rng = np.random.default_rng(int(config.get("seed", 0)))
+        _refuse_unknown("RandomBidPolicy", config, {"seed", "max_bid"})
+        self.max_bid = _max_bid("RandomBidPolicy", action_space, config)
+        self.rng = np.random.default_rng(
+            check_int("RandomBidPolicy", "seed", config.get("seed", 0), low=0)
+        )
 
     def compute_action(self, observation: Any) -> np.ndarray:
         return self.compute_actions([observation])[0]
@@ -71,11 +101,12 @@ class ValueBidPolicy(Policy):
         self, observation_space: gym.Space[Any], action_space: gym.Space[Any], **config: Any
     ) -> None:
         super().__init__(observation_space, action_space, **config)
-        self.max_bid = _max_bid(action_space, config)
-        self.scale = float(config.get("scale", 1.0))
-        table = config.get("click_probabilities", CLICK_PROBABILITIES)
+        owner = "ValueBidPolicy"
+        _refuse_unknown(owner, config, {"max_bid", "scale", "click_probabilities"})
+        self.max_bid = _max_bid(owner, action_space, config)
+        self.scale = check_number(owner, "scale", config.get("scale", 1.0), low=0.0)
         # values[u, t]: probability that user u clicks an ad of theme t.
-        self.values = np.array([[table[u][t] for t in THEMES] for u in table], dtype=np.float64)
+        self.values = _click_table(owner, config.get("click_probabilities", CLICK_PROBABILITIES))
 
     def compute_action(self, observation: Any) -> np.ndarray:
         return self.compute_actions([observation])[0]

@@ -11,8 +11,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from phantomzoo.errors import ConfigError
 from phantomzoo.evaluation import episode_returns, policy_act_fn
 from phantomzoo.policy import Policy
+from phantomzoo.validate import check_number
 
 
 class OrderUpToPolicy(Policy):
@@ -27,8 +29,7 @@ class OrderUpToPolicy(Policy):
         self, observation_space: gym.Space[Any], action_space: gym.Space[Any], **config: Any
     ) -> None:
         super().__init__(observation_space, action_space, **config)
-        self.level = float(config["level"])
-        self.max_stock = float(config.get("max_stock", 100))
+        self.level, self.max_stock = order_up_to_config("OrderUpToPolicy", config)
 
     def compute_action(self, observation: Any) -> np.ndarray:
         stock = float(observation[0]) * self.max_stock
@@ -38,6 +39,23 @@ class OrderUpToPolicy(Policy):
         stock = np.asarray(observations, dtype=np.float64)[:, 0] * self.max_stock
         orders = np.maximum(0.0, self.level - stock).astype(np.float32)
         return list(orders.reshape(-1, 1))
+
+
+def order_up_to_config(owner: str, config: dict[str, Any]) -> tuple[float, float]:
+    """``(level, max_stock)`` from an order-up-to policy's config, checked.
+
+    Raises:
+        ConfigError: ``level`` missing or not a finite number >= 0, ``max_stock`` not a
+            finite number > 0, or an unknown key.
+    """
+    unknown = sorted(set(config) - {"level", "max_stock"})
+    if unknown:
+        raise ConfigError(f"{owner}: unknown config keys {unknown}; it takes level, max_stock")
+    if "level" not in config:
+        raise ConfigError(f"{owner}: config needs level=<units to order up to>, e.g. level=20")
+    level = check_number(owner, "level", config["level"], low=0.0)
+    max_stock = check_number(owner, "max_stock", config.get("max_stock", 100), 0.0, low_open=True)
+    return level, max_stock
 
 
 def evaluate_policy_returns(

@@ -24,7 +24,9 @@ from phantomzoo import evaluation
 from phantomzoo.errors import ConfigError
 from phantomzoo.evaluation import policy_act_fn
 from phantomzoo.policy import Policy
+from phantomzoo.validate import check_number
 
+from ..supply_chain.heuristics import order_up_to_config
 from .model import LEFTOVER, PaperSupplyChainEnv
 
 AgentID = Hashable
@@ -47,8 +49,7 @@ class OrderUpToPolicy(Policy):
         self, observation_space: gym.Space[Any], action_space: gym.Space[Any], **config: Any
     ) -> None:
         super().__init__(observation_space, action_space, **config)
-        self.level = float(config["level"])
-        self.max_stock = float(config.get("max_stock", 100))
+        self.level, self.max_stock = order_up_to_config("OrderUpToPolicy", config)
 
     def compute_action(self, observation: Any) -> np.ndarray:
         return self.compute_actions([observation])[0]
@@ -74,13 +75,27 @@ class CostTablePolicy(Policy):
         self, observation_space: gym.Space[Any], action_space: gym.Space[Any], **config: Any
     ) -> None:
         super().__init__(observation_space, action_space, **config)
-        table: Mapping[float, float] = config["table"]
-        if not table:
-            raise ConfigError("CostTablePolicy: table must hold at least one cost -> level entry")
-        costs = sorted(table)
-        self.costs = np.array(costs, dtype=np.float64)
-        self.levels = np.array([float(table[c]) for c in costs], dtype=np.float64)
-        self.max_stock = float(config.get("max_stock", 100))
+        owner = "CostTablePolicy"
+        unknown = sorted(set(config) - {"table", "max_stock"})
+        if unknown:
+            raise ConfigError(f"{owner}: unknown config keys {unknown}; it takes table, max_stock")
+        table = config.get("table")
+        if not isinstance(table, Mapping) or not table:
+            raise ConfigError(
+                f"{owner}: table must hold at least one cost -> level entry, got {table!r}"
+            )
+        pairs = sorted(
+            (
+                check_number(owner, "table cost", _key_number(cost), low=0.0),
+                check_number(owner, f"table level for cost {cost!r}", level, low=0.0),
+            )
+            for cost, level in table.items()
+        )
+        self.costs = np.array([c for c, _ in pairs], dtype=np.float64)
+        self.levels = np.array([lv for _, lv in pairs], dtype=np.float64)
+        self.max_stock = check_number(
+            owner, "max_stock", config.get("max_stock", 100), 0.0, low_open=True
+        )
 
     def level_for(self, costs: np.ndarray) -> np.ndarray:
         """The level of the nearest tabulated cost, for each cost (ties: the lower cost)."""
@@ -95,6 +110,16 @@ class CostTablePolicy(Policy):
         stock = batch[:, LEFTOVER] * self.max_stock
         orders = np.maximum(0.0, self.level_for(batch[:, -1]) - stock).astype(np.float32)
         return list(orders.reshape(-1, 1))
+
+
+def _key_number(key: Any) -> Any:
+    """A table key as a number: JSON object keys are strings (``"0.5"``)."""
+    if isinstance(key, str):
+        try:
+            return float(key)
+        except ValueError:
+            return key
+    return key
 
 
 def episode_returns(
