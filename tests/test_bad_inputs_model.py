@@ -547,3 +547,15 @@ def test_context_view_of_an_unhashable_id_is_a_network_error():
         ctx.view(["EA"])
     with pytest.raises(NetworkError, match="cannot see agent 'B': they are not connected"):
         ctx.view("B")
+
+
+def test_aec_env_used_after_the_episode_ended():
+    env = TurnEnv(num_steps=2)
+    env.reset(seed=0)
+    while env.agents:
+        _, _, terminated, truncated, _ = env.last()
+        env.step(None if terminated or truncated else 1)
+    with pytest.raises(EpisodeOverError, match=r"step\(\) called after the episode ended"):
+        env.step(1)
+    with pytest.raises(EpisodeOverError, match=r"last\(\) called after the episode ended"):
+        env.last()

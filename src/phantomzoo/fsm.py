@@ -44,9 +44,9 @@ from pettingzoo import AECEnv
 
 from .agents import StrategicAgent
 from .engine import ModelEngine
-from .errors import ActionError, NotResetError, StageError
+from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network
-from .stages import FSMEnvView, FSMStage, _id_list
+from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
 from .supertype import Supertype
 
 AgentID = Hashable
@@ -181,22 +181,7 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
                     f"stage {stage.id!r} has no handler, so it needs exactly one next stage "
                     f"(got {stage.next_stages}); add a handler to choose between them"
                 )
-        self._check_someone_acts(initial_stage)
-
-    def _check_someone_acts(self, initial_stage: StageID) -> None:
-        """Refuse a graph in which no stage reachable from the initial one has actors."""
-        reachable, frontier = {initial_stage}, [initial_stage]
-        while frontier:
-            for next_id in self._stages[frontier.pop()].next_stages:
-                if next_id not in reachable:
-                    reachable.add(next_id)
-                    frontier.append(next_id)
-        if not any(self._stages[i].acting_agents for i in reachable):
-            raise StageError(
-                f"no stage reachable from the initial stage {initial_stage!r} has acting "
-                f"agents (reachable: {[i for i in self._stages if i in reachable]}), so no "
-                "agent would ever act; give at least one of them acting_agents=[...]"
-            )
+        check_someone_acts(self._stages, initial_stage)
 
     @property
     def stages(self) -> dict[StageID, FSMStage]:
@@ -347,6 +332,11 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
     def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Observation, reward, termination, truncation and info of ``agent_selection``."""
         self._require_reset("last()")
+        if not self.agents:
+            raise EpisodeOverError(
+                "last() called after the episode ended (every agent terminated or truncated "
+                "and was stepped out); call env.reset() to start a new episode"
+            )
         return super().last(observe)
 
     def _require_reset(self, what: str) -> None:
@@ -356,6 +346,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
     def step(self, action: Any) -> None:
         """Act for ``agent_selection``; the stage resolves after its last acting agent."""
         self._require_reset("step()")
+        if not self.agents:
+            self._raise_episode_over()
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)

@@ -116,3 +116,19 @@ def _id_list(stage_id: StageID, role: str, ids: Any) -> list[Any]:
             raise StageError(f"stage {stage_id!r}: {role} lists {item!r} twice; list it once")
         seen.add(item)
     return out
+
+
+def check_someone_acts(stages: Mapping[StageID, FSMStage], initial_stage: StageID) -> None:
+    """Refuse a graph in which no stage reachable from ``initial_stage`` has actors."""
+    reachable, frontier = {initial_stage}, [initial_stage]
+    while frontier:
+        for next_id in stages[frontier.pop()].next_stages:
+            if next_id not in reachable:
+                reachable.add(next_id)
+                frontier.append(next_id)
+    if not any(stages[i].acting_agents for i in reachable):
+        raise StageError(
+            f"no stage reachable from the initial stage {initial_stage!r} has acting "
+            f"agents (reachable: {[i for i in stages if i in reachable]}), so no "
+            "agent would ever act; give at least one of them acting_agents=[...]"
+        )
