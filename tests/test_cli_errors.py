@@ -258,6 +258,8 @@ def test_train_out_holding_foreign_files(tmp_path, capsys, no_training):
     (tmp_path / "thesis.tex").write_text("precious")
     line = error_line(capsys, 2, ["train", SC, "--out", str(tmp_path)])
     assert "not a phantomzoo run (thesis.tex)" in line
+    line = error_line(capsys, 2, ["train", SC, "--out", str(tmp_path), "--overwrite"])
+    assert "not a phantomzoo run (thesis.tex)" in line and "nothing was deleted" in line
     assert (tmp_path / "thesis.tex").read_text() == "precious"
 
 
@@ -426,9 +428,20 @@ def test_bench_refuses_bad_out_paths(a_file, tmp_path, capsys, no_training):
     line = error_line(capsys, 2, ["bench", SC, "--out", str(a_file / "x")])
     assert "is a file, not a directory" in line
     (tmp_path / "old" / "cleanrl").mkdir(parents=True)
-    (tmp_path / "old" / "cleanrl" / "training.json").write_text("{}")
+    (tmp_path / "old" / "cleanrl" / "notes.txt").write_text("mine")
     line = error_line(capsys, 2, ["bench", SC, "--out", str(tmp_path / "old")])
-    assert "already holds a training run" in line
+    assert "not a phantomzoo run (notes.txt)" in line
+
+
+def test_bench_may_replace_its_own_previous_runs(tmp_path, monkeypatch, capsys):
+    def stop(*args, **kwargs):
+        raise ConfigError("reached bench")
+
+    monkeypatch.setattr(workflow, "bench", stop)
+    (tmp_path / "old" / "cleanrl").mkdir(parents=True)
+    (tmp_path / "old" / "cleanrl" / "training.json").write_text("{}")
+    argv = ["bench", SC, "--out", str(tmp_path / "old"), "--no-throughput"]
+    assert "reached bench" in error_line(capsys, 2, argv)
 
 
 def test_bench_unknown_env(capsys, no_training):
@@ -657,3 +670,52 @@ def test_a_signal_during_training_saves_and_exits_130(signal_name, tmp_path):
     assert signal_name in lines[0] and f"phantomzoo train --resume {out}" in lines[0]
     assert "Traceback" not in stdout + stderr
     assert (out / "policies" / "manifest.json").is_file()
+
+
+def test_a_full_disk_without_a_path_is_a_user_error(monkeypatch, capsys):
+    def fail(args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", fail)
+    line = error_line(capsys, 2, ["list"])
+    assert "cannot write the output: No space left on device" in line
+
+
+# --------------------------------------------------------------------------- real runs
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A finished tiny training run made through the CLI."""
+    pytest.importorskip("torch")
+    out = tmp_path_factory.mktemp("cli") / "run"
+    argv = ["train", SC, "--timesteps", "64", "--quiet", "--out", str(out)]
+    assert main(argv + ["--option", "num_envs=1", "num_steps=8"]) == 0
+    return out
+
+
+def test_train_into_an_existing_run_needs_overwrite_or_resume(trained_run, capsys):
+    capsys.readouterr()
+    line = error_line(capsys, 2, ["train", SC, "--timesteps", "64", "--out", str(trained_run)])
+    assert "already holds a training run" in line and "--overwrite" in line
+
+
+def test_resume_continues_a_finished_run(trained_run, capsys):
+    capsys.readouterr()
+    argv = ["train", "--resume", str(trained_run), "--timesteps", "128", "--quiet"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "(128 agent-steps)" in captured.out and captured.err == ""
+    history = json.loads((trained_run / "training.json").read_text())["history"]
+    assert history[-1]["timesteps"] == 128
+
+
+def test_resume_of_a_directory_without_checkpoint(tmp_path, run_dir, capsys):
+    assert "checkpoint" in error_line(capsys, 2, ["train", "--resume", str(run_dir)])
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_rollout_to_a_full_device_is_one_line(trained_run, capsys):
+    capsys.readouterr()
+    line = error_line(
+        capsys, 2, ["rollout", str(trained_run), "--episodes", "1", "--out", "/dev/full"]
+    )
+    assert "No space left on device" in line

@@ -118,11 +118,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = args.out
     target = out if out is not None else Path("results")
     preflight.output_dir(target, "results directory (--out)")
-    if out is not None and not args.overwrite:
-        _refuse_existing_run(  # --overwrite may replace a run, never foreign files
+    if out is not None:
+        _refuse_existing_run(
             out,
             "--out",
             f"pass --overwrite to replace it, or 'phantomzoo train --resume {out}' to continue it",
+            overwrite=args.overwrite,
         )
     extra: dict[str, Any] = {}
     if args.overwrite:
@@ -146,11 +147,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_existing_run(directory: Path, flag: str, fix: str) -> None:
-    """Raise ResultsExistError if ``directory`` is not empty (``fix`` says what to do).
+def _refuse_existing_run(directory: Path, flag: str, fix: str, overwrite: bool = False) -> None:
+    """Raise ResultsExistError if ``directory`` holds anything that may not be replaced.
 
-    The same rule training applies (:mod:`phantomzoo.results`), checked here before
-    any measuring or training time is spent.
+    Files that are not a phantomzoo run are always refused; a run only without
+    ``overwrite`` (``fix`` says what to do). The same rule training applies
+    (:mod:`phantomzoo.results`), checked here before any measuring or training time
+    is spent.
     """
     from .results import RUN_FILES
 
@@ -163,7 +166,7 @@ def _refuse_existing_run(directory: Path, flag: str, fix: str) -> None:
             f"{flag} {str(directory)!r} already holds files that are not a phantomzoo run "
             f"({', '.join(foreign[:5])}); choose another {flag} (nothing was deleted)"
         )
-    if contents:
+    if contents and not overwrite:
         raise ResultsExistError(
             f"{flag} {str(directory)!r} already holds a training run ({', '.join(contents)}); {fix}"
         )
@@ -254,13 +257,8 @@ def _check_bench(args: argparse.Namespace) -> dict[str, Any]:
         load_backend(backend)
     preflight.check_env_config(args.env, config, args.seed)
     preflight.output_dir(args.out, "bench output directory (--out)")
-    for backend in args.backends:
-        _refuse_existing_run(
-            args.out / backend,
-            "--out",
-            "bench trains each backend into a new directory: choose another --out or remove "
-            "the old results",
-        )
+    for backend in args.backends:  # bench replaces its own runs, never other files
+        _refuse_existing_run(args.out / backend, "--out", "", overwrite=True)
     return config
 
 

@@ -62,6 +62,11 @@ _WRITE_ERRNOS = frozenset(
     if hasattr(errno, name)
 )
 
+#: Of those, the ones that are the user's (a full or read-only disk) even without a path.
+_FULL_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("EROFS", "ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, name)
+)
+
 
 def one_line(text: object) -> str:
     """``text`` with every run of whitespace (newlines included) collapsed to one space."""
@@ -72,6 +77,12 @@ def describe_user_error(exc: BaseException) -> str | None:
     """The message of a user error, or None if ``exc`` is not one (see module docs)."""
     if isinstance(exc, PhantomZooError):
         return one_line(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS and not exc.filename:
+        reason = exc.strerror or os.strerror(exc.errno or 0)
+        return (
+            f"cannot write the output: {reason}; free some space or choose another output "
+            "location (--out)"
+        )
     if isinstance(exc, OSError) and exc.errno in USER_PATH_ERRNOS and exc.filename:
         verb = "write" if exc.errno in _WRITE_ERRNOS else "access"
         reason = exc.strerror or os.strerror(exc.errno or 0)
