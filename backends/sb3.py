@@ -54,6 +54,16 @@ front). ``VecNormalize`` statistics become ``obs_mean``/``obs_var``/``obs_clip``
 **Seeding.** Same seed, same result: env episodes come from per-copy generators seeded
 from ``job.seed``; SB3 draws networks, sampling and minibatches from the global torch and
 NumPy generators, which are seeded with ``job.seed + k`` before building model ``k``.
+
+**Checkpoints, stop and resume** (:mod:`.sb3_checkpoint`). Every ``checkpoint_seconds``
+(PPO/A2C: after the update that crosses it; SAC: at the step that crosses it) and at the
+end, the run is saved as plain data under ``RESULTS/checkpoints/`` (never SB3's pickled
+zip): weights, optimiser state, counters, ``VecNormalize`` statistics, SAC's replay
+buffer, env seed generators and the global RNGs. SIGINT/SIGTERM stops at the next
+update (PPO/A2C) or step (SAC) after a checkpoint; ``ph.train(..., resume=True)``
+continues to the total budget. A resumed run restores all of that exactly, but env
+episodes in progress restart fresh, so it is a faithful continuation rather than a
+byte-identical replay of an uninterrupted run (see :mod:`.sb3_checkpoint`).
 """
 
 from __future__ import annotations
@@ -77,17 +87,23 @@ from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
 from phantomzoo.errors import ConfigError
-from phantomzoo.trained import MLPPolicy, TrainedPolicies
+from phantomzoo.trained import TrainedPolicies
 from phantomzoo.training import TrainingJob, TrainingResult
 
 from . import sb3_vec as vec
 from ._common import TrainingLogger
+from .sb3_checkpoint import Checkpointer
+from .sb3_export import export_policy
+
+__all__ = ["ALGORITHMS", "OPTIONS", "SUPPORTS_CHECKPOINTS", "export_policy", "train"]
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"PPO": PPO, "A2C": A2C, "SAC": SAC}
 OPTIONS = frozenset(
     "algorithm algorithm_kwargs policy_kwargs n_envs normalize vec_env max_seconds "
     "turn_timesteps anneal_lr sb3_logging".split()
 )
+#: ph.train's checkpoint contract: periodic checkpoints, stop on SIGINT/SIGTERM, resume.
+SUPPORTS_CHECKPOINTS = True
 _RESERVED = {"policy", "env", "seed", "device", "tensorboard_log", "_init_setup_model"}
 _FLAGS = {"anneal_lr": False, "sb3_logging": True}
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
@@ -95,14 +111,14 @@ _NORMALIZE_KEYS = {"norm_obs", "norm_reward", "clip_obs", "clip_reward", "gamma"
 
 
 # ------------------------------------------------------------------------ options
+def check_options(options: dict[str, Any]) -> None:
+    """Refuse bad options before ``ph.train`` touches the results directory."""
+    _option_settings(options)
+
+
 def _settings(job: TrainingJob) -> dict[str, Any]:
-    """Every option, checked (see the module docs)."""
-    options = job.options
-    name = options.get("algorithm", "PPO")
-    if name not in ALGORITHMS:
-        raise ConfigError(
-            f"sb3: unknown algorithm {name!r}; the sb3 backend supports {sorted(ALGORITHMS)}"
-        )
+    """Every option, checked, and the policies' spaces (see the module docs)."""
+    cfg = _option_settings(job.options)
     for policy_id, spec in job.mapping.learnt.items():
         obs, act = spec.observation_space, spec.action_space
         if not (isinstance(obs, gym.spaces.Box) and len(obs.shape) == 1):
@@ -110,11 +126,20 @@ def _settings(job: TrainingJob) -> dict[str, Any]:
                 f"sb3: policy {policy_id!r} observes {obs}; the sb3 backend (and MLPPolicy) "
                 "needs 1-D Box observations"
             )
-        if name == "SAC" and not isinstance(act, gym.spaces.Box):
+        if cfg["algorithm"] == "SAC" and not isinstance(act, gym.spaces.Box):
             raise ConfigError(
                 f"sb3: SAC needs Box actions but policy {policy_id!r} acts in {act}; use PPO or A2C"
             )
         vec.ActionCodec(act)  # raises ConfigError for other spaces
+    return cfg
+
+
+def _option_settings(options: dict[str, Any]) -> dict[str, Any]:
+    name = options.get("algorithm", "PPO")
+    if not isinstance(name, str) or name not in ALGORITHMS:
+        raise ConfigError(
+            f"sb3: unknown algorithm {name!r}; the sb3 backend supports {sorted(ALGORITHMS)}"
+        )
     flags = {key: options.get(key, default) for key, default in _FLAGS.items()}
     if not all(isinstance(v, bool) for v in flags.values()):
         raise ConfigError(f"sb3: {' and '.join(_FLAGS)} must be True or False, got {flags}")
@@ -263,14 +288,16 @@ class _Run:
 
 
 class _Control(BaseCallback):
-    """Hooks one model into the run: counting, logging and budget checks."""
+    """Hooks one model into the run: counting, logging, budget and checkpoint checks."""
 
-    def __init__(self, policy_id: str, on_policy: bool, run: _Run) -> None:
+    def __init__(self, policy_id: str, on_policy: bool, run: _Run, ckpt: Checkpointer) -> None:
         super().__init__()
-        self.policy_id, self.on_policy, self.run = policy_id, on_policy, run
+        self.policy_id, self.on_policy, self.run, self.ckpt = policy_id, on_policy, run, ckpt
 
     def _on_step(self) -> bool:
         self.run.step()
+        if not self.on_policy and self.ckpt.maybe_save():  # off-policy: no update boundary
+            return False
         return not self.run.out_of_time() and (self.on_policy or not self.run.done())
 
     def _on_rollout_end(self) -> None:
@@ -307,6 +334,7 @@ def train(job: TrainingJob) -> TrainingResult:
     fixed = {p: s.build_fixed() for p, s in mapping.fixed.items()}
     run = _Run(job, cfg["max_seconds"], source)
     models: dict[str, BaseAlgorithm] = {}
+    ckpt = Checkpointer(job, models, run, lambda: _export(job, models, fixed))
     try:
         for k, (policy_id, spec) in enumerate(mapping.learnt.items()):
             model = _build_model(job, policy_id, cfg, venvs[policy_id], k)
@@ -321,19 +349,29 @@ def train(job: TrainingJob) -> TrainingResult:
                 source.actors[policy_id] = lambda obs, p=policy: p.compute_actions(list(obs))
             for policy_id, model in models.items():
                 source.actors[policy_id] = _model_actor(model, codecs[policy_id])
-        _alternate(models, run, cfg["turn"])
+        if job.resume is not None:
+            ckpt.restore(job.resume)
+        _alternate(models, run, cfg["turn"], ckpt)
+        ckpt.save()  # the final checkpoint (skipped if nothing changed since the last)
     finally:
         run.logger.close()
-    policies = {
-        p: export_policy(models[p], s.observation_space, s.action_space) if s.learnt else fixed[p]
-        for p, s in mapping.policies.items()
-    }
     return TrainingResult(
         backend="sb3",
-        policies=TrainedPolicies(policies, mapping.agent_to_policy, job.env_info()),
+        policies=_export(job, models, fixed),
         results_dir=job.results_dir,
         history=run.history,
     )
+
+
+def _export(
+    job: TrainingJob, models: dict[str, BaseAlgorithm], fixed: dict[str, Any]
+) -> TrainedPolicies:
+    """Every policy as trained so far (learnt ones exported to MLPPolicy)."""
+    policies = {
+        p: export_policy(models[p], s.observation_space, s.action_space) if s.learnt else fixed[p]
+        for p, s in job.mapping.policies.items()
+    }
+    return TrainedPolicies(policies, job.mapping.agent_to_policy, job.env_info())
 
 
 def _build_model(
@@ -371,31 +409,42 @@ def _annealed(schedule: Any, progress_remaining: float) -> float:
     return float(schedule(progress_remaining)) * progress_remaining
 
 
-def _alternate(models: dict[str, BaseAlgorithm], run: _Run, turn: int | None) -> None:
-    """Round-robin turns of ``learn()`` until the budget is used (see module docs)."""
-    single = len(models) == 1
-    controls = {p: _Control(p, isinstance(m, OnPolicyAlgorithm), run) for p, m in models.items()}
-    last = None
-    while not run.done():
-        for policy_id, model in models.items():
-            if run.done():
-                break
-            if model._last_obs is None or not single:  # what _setup_learn does on reset
-                model._last_obs = model.env.reset()
-                model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
-                if model.get_vec_normalize_env() is not None:
-                    model._last_original_obs = model.get_vec_normalize_env().get_original_obs()
-            kwargs = {"callback": controls[policy_id], "reset_num_timesteps": False}
-            if isinstance(model, OnPolicyAlgorithm):  # one update per learn(): check budget
-                rollout = model.n_steps * model.n_envs
-                for _ in range(1 if single else max(1, -(-(turn or rollout) // rollout))):
-                    model.learn(total_timesteps=rollout, tb_log_name=policy_id, **kwargs)
-                    if run.done():
-                        break
-            else:
-                steps = 10**12 if single else (turn or 1000)
-                model.learn(total_timesteps=steps, tb_log_name=policy_id, **kwargs)
-            last = policy_id
+def _alternate(
+    models: dict[str, BaseAlgorithm], run: _Run, turn: int | None, ckpt: Checkpointer
+) -> None:
+    """Round-robin turns of ``learn()`` until the budget is used or a stop is requested.
+
+    A turn is a number of ``learn()`` calls (one PPO/A2C update each; one call for SAC);
+    after each call a checkpoint may be saved, recording the position in the
+    round-robin (``ckpt.position``) so that a resumed run continues the same turn.
+    """
+    order, single = list(models), len(models) == 1
+    controls = {
+        p: _Control(p, isinstance(m, OnPolicyAlgorithm), run, ckpt) for p, m in models.items()
+    }
+    index, calls, last = *ckpt.position, None
+    while not run.done() and ckpt.job.stop_requested is None:
+        policy_id = order[index]
+        model = models[policy_id]
+        if model._last_obs is None or (not single and calls == 0):  # as _setup_learn resets
+            model._last_obs = model.env.reset()
+            model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
+            if model.get_vec_normalize_env() is not None:
+                model._last_original_obs = model.get_vec_normalize_env().get_original_obs()
+        kwargs = {"callback": controls[policy_id], "reset_num_timesteps": False}
+        if isinstance(model, OnPolicyAlgorithm):  # one update per learn(): check budget
+            rollout = model.n_steps * model.n_envs
+            per_turn = 1 if single else max(1, -(-(turn or rollout) // rollout))
+            model.learn(total_timesteps=rollout, tb_log_name=policy_id, **kwargs)
+        else:
+            per_turn, steps = 1, 10**12 if single else (turn or 1000)
+            model.learn(total_timesteps=steps, tb_log_name=policy_id, **kwargs)
+        last, calls = policy_id, calls + 1
+        if calls >= per_turn:
+            index, calls = (index + 1) % len(order), 0
+        ckpt.position = (index, calls)
+        if ckpt.maybe_save():
+            break
     if last is not None and run.steps > run.last_record:
         run.record(last)
 
@@ -411,77 +460,3 @@ def _model_actor(model: BaseAlgorithm, codec: vec.ActionCodec):
         return codec.to_env(model.predict(obs, deterministic=False)[0])
 
     return act
-
-
-# ------------------------------------------------------------------------- export
-def _linears(seq: nn.Module, where: str) -> tuple[list[nn.Linear], str | None]:
-    """The Linear layers of a Sequential of Linear/activation modules, and the activation."""
-    linears, acts = [], set()
-    for module in seq.modules() if isinstance(seq, nn.Sequential) else [seq]:
-        if isinstance(module, nn.Linear):
-            linears.append(module)
-        elif isinstance(module, (nn.Tanh, nn.ReLU)):
-            acts.add("tanh" if isinstance(module, nn.Tanh) else "relu")
-        elif not isinstance(module, nn.Sequential):
-            raise ConfigError(f"sb3: cannot export {where}: unsupported layer {module}")
-    if len(acts) > 1:
-        raise ConfigError(f"sb3: cannot export {where}: it mixes activations {sorted(acts)}")
-    return linears, (acts.pop() if acts else None)
-
-
-def _wb(layer: nn.Linear) -> tuple[np.ndarray, np.ndarray]:
-    weight, bias = layer.weight.detach().cpu().numpy(), layer.bias.detach().cpu().numpy()
-    return weight.T.astype(np.float64), bias.astype(np.float64)
-
-
-def export_policy(
-    model: BaseAlgorithm, observation_space: gym.Space[Any], action_space: gym.Space[Any]
-) -> MLPPolicy:
-    """An SB3 model's deterministic policy as a NumPy :class:`MLPPolicy` (see module docs).
-
-    Args:
-        model: A PPO, A2C or SAC model with an ``MlpPolicy`` (optionally trained on a
-            ``VecNormalize`` env, whose observation statistics are exported too).
-        observation_space: The env's observation space for the policy.
-        action_space: The env's action space; SB3 must have seen it as
-            :class:`~phantomzoo.backends.sb3_vec.ActionCodec` presents it (``Box(-1, 1)``
-            for a bounded Box).
-
-    Raises:
-        ConfigError: for a model, layer or activation MLPPolicy cannot express.
-    """
-    policy, name, log_std = model.policy, type(model).__name__, None
-    if not isinstance(model, (PPO, A2C, SAC)):
-        raise ConfigError(f"sb3: cannot export {name} models; export PPO, A2C or SAC")
-    if isinstance(model, (PPO, A2C)):
-        extractor = policy.features_extractor
-        hidden, act = _linears(policy.mlp_extractor.policy_net, f"{name} policy_net")
-        layers, head = [_wb(layer) for layer in hidden], _wb(policy.action_net)
-        if isinstance(action_space, gym.spaces.Box):
-            log_std = policy.log_std.detach().cpu().numpy().astype(np.float64)
-    else:  # SAC: deterministic action tanh(mu(latent_pi(obs)))
-        extractor = policy.actor.features_extractor
-        hidden, act = _linears(policy.actor.latent_pi, "SAC latent_pi")
-        linears = [*hidden, policy.actor.mu]
-        if act not in (None, "tanh"):
-            raise ConfigError(f"sb3: {name} with {act} hidden layers cannot be exported")
-        act, layers = "tanh", [_wb(layer) for layer in linears]
-        width = layers[-1][0].shape[1]
-        head = (np.eye(width), np.zeros(width))
-    if type(extractor).__name__ != "FlattenExtractor":
-        raise ConfigError(f"sb3: cannot export {name} with features extractor {extractor}")
-    out = MLPPolicy(
-        observation_space,
-        action_space,
-        layers,
-        head,
-        activation=act or "tanh",
-        log_std=log_std,
-        action_scaling=vec.ActionCodec(action_space).scaling,
-    )
-    vec_normalize = model.get_vec_normalize_env()
-    if vec_normalize is not None and vec_normalize.norm_obs:
-        out.obs_mean = vec_normalize.obs_rms.mean.astype(np.float64)
-        out.obs_var = vec_normalize.obs_rms.var.astype(np.float64)
-        out.obs_clip = float(vec_normalize.clip_obs)
-    return out

@@ -367,13 +367,13 @@ def test_sac_needs_box_actions(tmp_path):
 def test_supersuit_refused_where_it_cannot_fit(tmp_path):
     with pytest.raises(ConfigError, match="the env is staged"):
         _train(
-            tmp_path,
+            tmp_path / "staged",
             "supply_chain_paper_v0",
             {"s": ["SHOP1", "SHOP2", "SHOP3", "SHOP4"]},
             options={"vec_env": "supersuit"},
         )
     with pytest.raises(ConfigError, match="agents may end before the others"):
-        _train(tmp_path, EarlyEnv, {"a": ["A1", "A2"]}, options={"vec_env": "supersuit"})
+        _train(tmp_path / "early", EarlyEnv, {"a": ["A1", "A2"]}, options={"vec_env": "supersuit"})
 
 
 def test_unknown_option_names_the_accepted_ones(tmp_path):
