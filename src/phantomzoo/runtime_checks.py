@@ -143,9 +143,9 @@ class RuntimeChecks:
             self._check_reward_types(raw)
         try:
             rewards = dict(zip(raw, map(float, raw.values())))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # one-element arrays, or a bad value past the first
             self._check_reward_types(raw, every=True)
-            raise  # not reached: some value failed float() and so fails the check
+            rewards = {i: float(np.asarray(v).reshape(())) for i, v in raw.items()}
         if self._checks != "off" and not math.isfinite(sum(rewards.values())):
             self._check_reward_values(rewards)
         return rewards
