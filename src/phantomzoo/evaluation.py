@@ -28,6 +28,7 @@ def policy_act_fn(env: Any, policies: TrainedPolicies | Mapping[AgentID, Policy]
             (evaluated in one batched call), or ``{agent_id: Policy}``.
     """
     if isinstance(policies, TrainedPolicies):
+        policies.check_fits(env, "the policies")
         return policies.compute_actions
     if isinstance(policies, Policy):
         shared = policies

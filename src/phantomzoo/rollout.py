@@ -303,7 +303,9 @@ def _policies_for(
     missing = [i for i in env.possible_agents if i not in mapping]
     if missing:
         raise ConfigError(f"no policy for agent(s) {missing}: add them to custom_policy_mapping")
-    return TrainedPolicies(table, mapping, policies.env_info)
+    acting = TrainedPolicies(table, mapping, policies.env_info)
+    acting.check_fits(env, "the policies")  # spaces too, before any episode is played
+    return acting
 
 
 def rollout(
