@@ -43,8 +43,14 @@ def train(
     the RLlib ``PPOConfig`` as an override. Old Phantom scripts may pass
     ``tune_config={"name": ..., "stop": {"training_iteration": N}}`` (``name`` becomes the
     results sub-directory).
-    ``checkpoint_freq`` is accepted for compatibility: the trained policies are always
-    saved at the end of training.
+    ``checkpoint_freq=N`` saves a checkpoint every N training iterations (``0``: none; on top of the
+    periodic and final checkpoints of :func:`phantomzoo.train`, see
+    :mod:`phantomzoo.checkpoint`); a run stopped by SIGINT/SIGTERM continues with
+    ``phantomzoo.train(..., backend="rllib", results_dir=..., resume=True)``.
+
+    Raises:
+        ConfigError: for an unsupported algorithm, a missing env/policies/iterations
+            budget or a ``checkpoint_freq`` that is not an int >= 0.
     """
     if algorithm != "PPO":
         raise ConfigError(
@@ -65,6 +71,8 @@ def train(
     if results_dir is None and "name" in tune:
         results_dir = Path("results") / str(tune["name"])
     options: dict[str, Any] = {}
+    if checkpoint_freq is not None and _checkpoint_freq(checkpoint_freq) is not None:
+        options["checkpoint_every_iterations"] = checkpoint_freq
     if num_workers is not None:
         options["num_env_runners"] = num_workers
     known = {"train_batch_size", "minibatch_size", "num_epochs", "lr", "gamma", "model"}
@@ -84,6 +92,20 @@ def train(
         metrics=metrics,
         progress=True,
     )
+
+
+def _checkpoint_freq(value: Any) -> int | None:
+    """Phantom's ``checkpoint_freq``: training iterations between checkpoints.
+
+    ``0`` switches iteration-based checkpoints off, as in Ray Tune (the periodic and
+    final checkpoints remain).
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"checkpoint_freq must be an int >= 1 (training iterations between checkpoints) "
+            f"or 0 (none), got {value!r}"
+        )
+    return value or None
 
 
 def rollout(
