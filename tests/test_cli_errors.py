@@ -231,6 +231,26 @@ def test_check_env_config_does_not_blame_keys_for_a_broken_default(monkeypatch):
     cli_preflight.check_env_config("broken_v0", {"rate": 2.0})  # training will report it
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", SC, "--out", ""],
+        ["train", "--resume", ""],
+        ["rollout", ""],
+        ["rollout", "somewhere", "--out", "  "],
+        ["bench", SC, "--out", ""],
+        ["train", SC, "--out", "bad\0name"],
+    ],
+)
+def test_empty_or_nul_paths_are_refused(argv, capsys, no_training):
+    line = error_line(capsys, 2, argv)
+    assert "empty string" in line or "NUL byte" in line
+
+
+def test_an_empty_backend_name_is_refused(capsys, no_training):
+    assert "unknown backend ''" in error_line(capsys, 2, ["train", SC, "--backend", ""])
+
+
 # --------------------------------------------------------------------------- train paths
 def test_train_out_an_existing_file(a_file, capsys, no_training):
     line = error_line(capsys, 2, ["train", SC, "--out", str(a_file)])

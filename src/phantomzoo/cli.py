@@ -109,8 +109,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .workflow import parse_config, train_env
 
-    backend = args.backend or "cleanrl"
-    seed = args.seed or 0
+    backend = "cleanrl" if args.backend is None else args.backend
+    seed = 0 if args.seed is None else args.seed
     config = parse_config(args.config or [])
     options = parse_config(args.option or [])
     load_backend(backend)  # an unknown or uninstalled backend, before anything is built

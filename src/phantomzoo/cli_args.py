@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 #: Largest agent-step budget (the budget training treats as "no step limit").
 MAX_TIMESTEPS = 10**12
@@ -80,6 +81,18 @@ timesteps = int_in_range(1, MAX_TIMESTEPS, "a number of agent-steps")
 episodes = int_in_range(1, MAX_EPISODES, "a number of episodes")
 seed = int_in_range(0, MAX_SEED, "a seed")
 seconds = seconds_in_range()
+
+
+def path(text: str) -> Path:
+    """A file or directory path: not empty (that would mean the current directory,
+    silently), no NUL byte (no system call accepts one); ``~`` is expanded."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a path, got an empty string (write '.' for the current directory)"
+        )
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a path cannot contain a NUL byte, got {text!r}")
+    return Path(text).expanduser()
 
 
 def shop_counts(text: str) -> tuple[int, ...]:

@@ -137,13 +137,13 @@ def _add_train(commands: Any) -> None:
     _pairs(train, "--config", "environment keywords")
     _pairs(train, "--option", "backend options")
     train.add_argument("--seed", type=types.seed, default=None, help="seed (default: 0)")
-    train.add_argument("--out", type=Path, default=None, help="results directory")
+    train.add_argument("--out", type=types.path, default=None, help="results directory")
     train.add_argument(
         "--overwrite", action="store_true", help="replace an existing results directory"
     )
     train.add_argument(
         "--resume",
-        type=Path,
+        type=types.path,
         default=None,
         metavar="DIR",
         help="continue the run saved in DIR from its latest checkpoint",
@@ -168,14 +168,14 @@ def _add_rollout(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rollout.add_argument(
-        "dir", metavar="DIR", type=Path, help="results directory of a training run"
+        "dir", metavar="DIR", type=types.path, help="results directory of a training run"
     )
     rollout.add_argument(
         "--episodes", type=types.episodes, default=10, help="episodes (default: 10)"
     )
     rollout.add_argument("--seed", type=types.seed, default=0, help="first seed (default: 0)")
     rollout.add_argument(
-        "--out", type=Path, default=None, help="JSON-lines file to write the steps to"
+        "--out", type=types.path, default=None, help="JSON-lines file to write the steps to"
     )
     _add_trust(rollout)
     _add_debug(rollout, argparse.SUPPRESS)
@@ -210,7 +210,7 @@ def _add_bench(commands: Any) -> None:
     )
     bench.add_argument(
         "--out",
-        type=Path,
+        type=types.path,
         default=Path("bench_out"),
         help="directory for bench.json and plots (default: bench_out)",
     )
