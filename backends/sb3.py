@@ -44,12 +44,8 @@ updates). PPO/A2C check them between updates (like SB3's ``learn``), SAC after e
 step; ``max_seconds`` is checked after every step. Schedules (``learning_rate`` as a
 function of progress) see the fraction of the budget used.
 
-**Export** (:func:`export_policy`, usable on any SB3 PPO/A2C/SAC model with an
-``MlpPolicy``). Every learnt model becomes a :class:`~phantomzoo.trained.MLPPolicy`: PPO/A2C
-``mlp_extractor.policy_net`` + ``action_net`` (+ ``log_std``). SAC acts deterministically
-with ``tanh(mu(latent_pi(obs)))``, so ``mu`` becomes a last tanh hidden layer with an
-identity head, which needs tanh hidden layers (SAC's default here; ReLU is refused up
-front). ``VecNormalize`` statistics become ``obs_mean``/``obs_var``/``obs_clip``.
+**Export** (:mod:`.sb3_export`): every learnt model becomes a NumPy
+:class:`~phantomzoo.trained.MLPPolicy` (SAC needs tanh hidden layers; ReLU is refused).
 
 **Seeding.** Same seed, same result: env episodes come from per-copy generators seeded
 from ``job.seed``; SB3 draws networks, sampling and minibatches from the global torch and

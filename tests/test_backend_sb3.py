@@ -379,3 +379,11 @@ def test_supersuit_refused_where_it_cannot_fit(tmp_path):
 def test_unknown_option_names_the_accepted_ones(tmp_path):
     with pytest.raises(ConfigError, match="does not accept option"):
         _train(tmp_path, "supply_chain_v0", {"shop": ["SHOP"]}, options={"lr": 0.1})
+
+
+def test_bad_options_are_refused_before_the_results_directory_is_touched(tmp_path):
+    with pytest.raises(ConfigError, match="unknown algorithm 'DQN'"):
+        _train(tmp_path, "supply_chain_v0", {"shop": ["SHOP"]}, options={"algorithm": "DQN"})
+    with pytest.raises(ConfigError, match="n_envs must be > 0"):
+        _train(tmp_path, "supply_chain_v0", {"shop": ["SHOP"]}, options={"n_envs": 0})
+    assert not (tmp_path / "run").exists()
