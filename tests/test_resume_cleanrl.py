@@ -232,3 +232,19 @@ def test_a_real_signal_saves_policies_and_a_checkpoint(sig: int, tmp_path: Path)
         progress=False, resume=True,
     )  # fmt: skip
     assert resumed.history[-1]["timesteps"] >= latest.progress["timesteps"] + 64
+
+
+def test_a_run_that_fails_before_saving_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from phantomzoo.backends import cleanrl
+
+    def broken(job, args):
+        raise RuntimeError("backend failed early")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cleanrl, "_train", broken)
+        with pytest.raises(RuntimeError, match="failed early"):
+            _train("supply_chain_v0", tmp_path, timesteps=64)
+    assert list(tmp_path.iterdir()) == []
+    assert _train("supply_chain_v0", tmp_path, timesteps=64).history  # the same call works now

@@ -34,7 +34,7 @@ from .files import atomic_write_json, writable_directory
 from .mapping import PolicyMapping
 
 #: Options that set a budget: they may change when a run is resumed.
-BUDGET_OPTIONS = frozenset({"max_seconds"})
+BUDGET_OPTIONS = frozenset({"max_seconds", "checkpoint_every_iterations"})
 
 #: What a training run writes into its results directory.
 RUN_FILES = frozenset({"training.json", "policies", "checkpoints", "tensorboard"})
@@ -86,12 +86,19 @@ def prepare_results_dir(out: Path, overwrite: bool = False, resume: bool = False
                 "DIR) to continue it, or choose another results_dir"
             )
         writable_directory(out)
-        for path in contents:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+        remove_run_files(out)
     return writable_directory(out)
+
+
+def remove_run_files(out: Path) -> None:
+    """Delete what a training run wrote into ``out`` (and nothing else)."""
+    for path in sorted(Path(out).iterdir()) if Path(out).is_dir() else []:
+        if path.name not in RUN_FILES:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def check_saveable(mapping: PolicyMapping) -> None:

@@ -45,6 +45,7 @@ from .results import (
     checkpoint_to_resume,
     default_results_dir,
     prepare_results_dir,
+    remove_run_files,
     run_record,
     write_record,
 )
@@ -337,7 +338,11 @@ def train(
         }
         write_record(out, run, budget, [], 0.0, "running")
         started = time.perf_counter()
-        result: TrainingResult = module.train(job)
+        try:
+            result: TrainingResult = module.train(job)
+        except BaseException as exc:
+            _failed(out, job, run, budget, exc, fresh=checkpoint is None)
+            raise
         result.wall_seconds = time.perf_counter() - started
         result.interrupted = stop.signal_name
         result.policies.save(out / "policies")
@@ -375,6 +380,23 @@ def _check_budget(timesteps: Any, iterations: Any, seed: Any, checkpoint_seconds
             f"checkpoint_seconds must be a finite number of seconds > 0 or None, got "
             f"{checkpoint_seconds!r}"
         )
+
+
+def _failed(
+    out: Path,
+    job: TrainingJob,
+    run: dict[str, Any],
+    budget: dict[str, Any],
+    exc: BaseException,
+    fresh: bool,
+) -> None:
+    """Training raised: a new run that saved nothing leaves nothing behind (so the same
+    call can simply be repeated); one with checkpoints is marked failed and stays
+    resumable."""
+    if fresh and not job.checkpoints:
+        remove_run_files(out)
+        return
+    write_record(out, run, budget, [], 0.0, f"failed: {type(exc).__name__}: {exc}")
 
 
 def backend_signature(module: Any) -> inspect.Signature:
