@@ -1,91 +1,25 @@
-"""The command line never shows a traceback, and refuses bad input before training.
+"""The command line refuses bad input in one line, before any training time is spent.
 
 Every user error must answer with exactly one stderr line starting
-``phantomzoo: error:`` and exit status 2; anything unexpected with one
-``phantomzoo: internal error:`` line naming a traceback file, exit status 1. Nothing
-here trains: the workflow functions are replaced by ones that fail the test if a
-refused command reaches them.
+``phantomzoo: error:`` and exit status 2, and "Traceback" nowhere. Nothing here
+trains: the workflow functions are replaced by ones that fail the test if a refused
+command reaches them (see ``cli_helpers.no_training``).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 from models import PingEnv
 
-from phantomzoo import cli, cli_preflight, registry, workflow
+from phantomzoo import cli_preflight, registry, workflow
 from phantomzoo.cli import main
-from phantomzoo.errors import (
-    ConfigError,
-    ManifestError,
-    PhantomZooError,
-    ResultsExistError,
-    TrainingInterrupted,
-)
+from phantomzoo.errors import ConfigError
 
-
-# --------------------------------------------------------------------------- helpers
-def error_line(capsys, status: int, argv: list[str]) -> str:
-    """Run ``argv``; check the exit status, one ``phantomzoo: error:`` line, no traceback."""
-    assert main(argv) == status
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("phantomzoo: error: "), lines[0]
-    assert "Traceback" not in captured.out + captured.err
-    return lines[0]
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    """Fail the test if a command reaches training, rollout or benchmarking."""
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("a refused command reached the workflow")
-
-    for name in ("train_env", "rollout_results", "bench", "resume_training"):
-        monkeypatch.setattr(workflow, name, forbidden, raising=False)
-    return forbidden
-
-
-def fragile_env(rate: float = 1.0, label: str = "x"):
-    """A registered test env whose constructor fails on a non-number ``rate``."""
-    factor = float(rate) * 2  # ValueError for "abc", TypeError for a list
-    del factor, label
-    return PingEnv()
-
-
-@pytest.fixture
-def fragile(monkeypatch):
-    monkeypatch.setitem(
-        registry._REGISTRY, "fragile_v0", registry.EnvSpec("fragile_v0", fragile_env)
-    )
-    return "fragile_v0"
-
-
-@pytest.fixture
-def a_file(tmp_path) -> Path:
-    path = tmp_path / "a_file.txt"
-    path.write_text("not a directory\n")
-    return path
-
-
-@pytest.fixture
-def run_dir(tmp_path) -> Path:
-    """A directory that looks like a results directory (a manifest, a training record)."""
-    run = tmp_path / "run"
-    (run / "policies").mkdir(parents=True)
-    (run / "policies" / "manifest.json").write_text("{}")
-    (run / "training.json").write_text(
-        json.dumps({"env": {"kind": "registered", "name": "supply_chain_v0", "config": {}}})
-    )
-    return run
-
+# Fixtures a_file, run_dir, fragile, no_training and error_line.
+pytest_plugins = ["cli_helpers"]
 
 SC = "supply_chain_v0"
 
@@ -101,7 +35,7 @@ SC = "supply_chain_v0"
         (["list", "--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
-def test_top_level_and_list_mistakes(argv, expected, capsys):
+def test_top_level_and_list_mistakes(argv, expected, capsys, error_line):
     assert expected in error_line(capsys, 2, argv)
 
 
@@ -143,12 +77,12 @@ def test_help_documents_the_new_flags(capsys):
         ("--checkpoint-seconds", "0", "finite number of seconds"),
     ],
 )
-def test_train_refuses_bad_numbers(flag, value, expected, capsys, no_training):
+def test_train_refuses_bad_numbers(flag, value, expected, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", SC, flag, value])
     assert f"argument {flag}" in line and expected in line and repr(value) in line
 
 
-def test_train_accepts_integers_written_as_floats(capsys, monkeypatch, tmp_path):
+def test_train_accepts_integers_written_as_floats(capsys, monkeypatch, tmp_path, error_line):
     seen = {}
 
     def fake_train_env(env_id, backend, config, timesteps, *args, **kwargs):
@@ -176,7 +110,7 @@ def test_train_accepts_integers_written_as_floats(capsys, monkeypatch, tmp_path)
         (["train", SC, "--allow", "x"], "apply to --resume only"),
     ],
 )
-def test_train_refuses_bad_env_config_and_flags(argv, expected, capsys, no_training):
+def test_train_refuses_bad_env_config_and_flags(argv, expected, capsys, no_training, error_line):
     assert expected.lower() in error_line(capsys, 2, argv).lower()
 
 
@@ -190,7 +124,7 @@ def test_train_refuses_bad_env_config_and_flags(argv, expected, capsys, no_train
     ],
 )
 def test_train_refuses_bad_backend_options_in_one_line(
-    options, expected, checked_before_the_directory, capsys, tmp_path
+    options, expected, checked_before_the_directory, capsys, tmp_path, error_line
 ):
     pytest.importorskip("torch")
     out = tmp_path / "new" / "run"
@@ -200,13 +134,13 @@ def test_train_refuses_bad_backend_options_in_one_line(
         assert not (tmp_path / "new").exists()
 
 
-def test_a_constructor_type_error_names_the_key(fragile, capsys, no_training):
+def test_a_constructor_type_error_names_the_key(fragile, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", fragile, "--config", "rate=abc", "label=ok"])
     assert "fragile_v0 rejects --config rate='abc'" in line
     assert "ValueError" in line and "label" not in line
 
 
-def test_a_bad_combination_names_every_key(monkeypatch, capsys, no_training):
+def test_a_bad_combination_names_every_key(monkeypatch, capsys, no_training, error_line):
     def picky(a: int = 1, b: int = 1):
         if a + b > 2:
             raise ValueError("a + b must be at most 2")
@@ -242,39 +176,39 @@ def test_check_env_config_does_not_blame_keys_for_a_broken_default(monkeypatch):
         ["train", SC, "--out", "bad\0name"],
     ],
 )
-def test_empty_or_nul_paths_are_refused(argv, capsys, no_training):
+def test_empty_or_nul_paths_are_refused(argv, capsys, no_training, error_line):
     line = error_line(capsys, 2, argv)
     assert "empty string" in line or "NUL byte" in line
 
 
-def test_an_empty_backend_name_is_refused(capsys, no_training):
+def test_an_empty_backend_name_is_refused(capsys, no_training, error_line):
     assert "unknown backend ''" in error_line(capsys, 2, ["train", SC, "--backend", ""])
 
 
 # --------------------------------------------------------------------------- train paths
-def test_train_out_an_existing_file(a_file, capsys, no_training):
+def test_train_out_an_existing_file(a_file, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", SC, "--out", str(a_file)])
     assert "is a file, not a directory" in line and str(a_file) in line
 
 
-def test_train_out_under_a_file(a_file, capsys, no_training):
+def test_train_out_under_a_file(a_file, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", SC, "--out", str(a_file / "run")])
     assert f"{str(a_file)!r} is a file, not a directory" in line
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc")
-def test_train_out_not_creatable(capsys, no_training):
+def test_train_out_not_creatable(capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", SC, "--out", "/proc/phantomzoo-x/run"])
     assert "cannot create results directory (--out) '/proc/phantomzoo-x/run'" in line
 
 
-def test_train_out_holding_a_run_needs_overwrite(run_dir, capsys, no_training):
+def test_train_out_holding_a_run_needs_overwrite(run_dir, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", SC, "--out", str(run_dir)])
     assert "already holds a training run" in line and "--overwrite" in line
     assert "--resume" in line
 
 
-def test_train_out_holding_foreign_files(tmp_path, capsys, no_training):
+def test_train_out_holding_foreign_files(tmp_path, capsys, no_training, error_line):
     (tmp_path / "thesis.tex").write_text("precious")
     line = error_line(capsys, 2, ["train", SC, "--out", str(tmp_path)])
     assert "not a phantomzoo run (thesis.tex)" in line
@@ -283,7 +217,7 @@ def test_train_out_holding_foreign_files(tmp_path, capsys, no_training):
     assert (tmp_path / "thesis.tex").read_text() == "precious"
 
 
-def test_train_preflight_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
+def test_train_preflight_leaves_nothing_behind(tmp_path, monkeypatch, capsys, error_line):
     def fail(*args, **kwargs):
         raise ConfigError("stopped after the preflight")
 
@@ -293,7 +227,7 @@ def test_train_preflight_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_train_passes_the_new_flags_to_the_workflow(tmp_path, monkeypatch, capsys):
+def test_train_passes_the_new_flags_to_the_workflow(tmp_path, monkeypatch, capsys, error_line):
     seen = {}
 
     def fake_train_env(*args, **kwargs):
@@ -319,23 +253,25 @@ def test_train_passes_the_new_flags_to_the_workflow(tmp_path, monkeypatch, capsy
         (["--trust"], "--trust needs --allow"),
     ],
 )
-def test_resume_refuses_conflicting_flags(extra, expected, run_dir, capsys, no_training):
+def test_resume_refuses_conflicting_flags(
+    extra, expected, run_dir, capsys, no_training, error_line
+):
     assert expected in error_line(capsys, 2, ["train", "--resume", str(run_dir), *extra])
 
 
-def test_resume_refuses_bad_directories(tmp_path, a_file, capsys, no_training):
+def test_resume_refuses_bad_directories(tmp_path, a_file, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", "--resume", str(tmp_path / "missing")])
     assert "does not exist" in line
     line = error_line(capsys, 2, ["train", "--resume", str(a_file)])
     assert "is a file, not a results directory" in line
 
 
-def test_resume_env_must_match_the_run(run_dir, capsys, no_training):
+def test_resume_env_must_match_the_run(run_dir, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["train", "type_toy_v0", "--resume", str(run_dir)])
     assert "'type_toy_v0' does not match" in line and "'supply_chain_v0'" in line
 
 
-def test_resume_calls_the_workflow(run_dir, monkeypatch, capsys):
+def test_resume_calls_the_workflow(run_dir, monkeypatch, capsys, error_line):
     seen = {}
 
     def fake_resume(directory, **kwargs):
@@ -351,7 +287,7 @@ def test_resume_calls_the_workflow(run_dir, monkeypatch, capsys):
 
 
 # --------------------------------------------------------------------------- rollout
-def test_rollout_refuses_bad_directories(tmp_path, a_file, capsys, no_training):
+def test_rollout_refuses_bad_directories(tmp_path, a_file, capsys, no_training, error_line):
     assert "does not exist" in error_line(capsys, 2, ["rollout", str(tmp_path / "missing")])
     line = error_line(capsys, 2, ["rollout", str(a_file)])
     assert "is a file, not a results directory" in line
@@ -360,7 +296,9 @@ def test_rollout_refuses_bad_directories(tmp_path, a_file, capsys, no_training):
     assert "holds no policies/manifest.json" in error_line(capsys, 2, ["rollout", str(empty)])
 
 
-def test_rollout_out_must_be_a_writable_file(run_dir, tmp_path, a_file, capsys, no_training):
+def test_rollout_out_must_be_a_writable_file(
+    run_dir, tmp_path, a_file, capsys, no_training, error_line
+):
     line = error_line(capsys, 2, ["rollout", str(run_dir), "--out", str(tmp_path)])
     assert "is a directory; give a file path such as" in line
     line = error_line(capsys, 2, ["rollout", str(run_dir), "--out", str(a_file / "s.jsonl")])
@@ -377,20 +315,20 @@ def test_rollout_out_must_be_a_writable_file(run_dir, tmp_path, a_file, capsys, 
         (["--trust"], "--trust needs --allow"),
     ],
 )
-def test_rollout_refuses_bad_values(extra, expected, run_dir, capsys, no_training):
+def test_rollout_refuses_bad_values(extra, expected, run_dir, capsys, no_training, error_line):
     assert expected in error_line(capsys, 2, ["rollout", str(run_dir), *extra])
 
 
 @pytest.mark.parametrize(
     "manifest", ["not json {", "[]", '{"policies": 3}', json.dumps({"version": 99})]
 )
-def test_rollout_of_a_tampered_manifest_is_one_line(manifest, run_dir, capsys):
+def test_rollout_of_a_tampered_manifest_is_one_line(manifest, run_dir, capsys, error_line):
     (run_dir / "policies" / "manifest.json").write_text(manifest)
     line = error_line(capsys, 2, ["rollout", str(run_dir)])
     assert "manifest" in line.lower()
 
 
-def test_rollout_never_runs_a_command_named_by_the_manifest(tmp_path, capsys):
+def test_rollout_never_runs_a_command_named_by_the_manifest(tmp_path, capsys, error_line):
     marker = tmp_path / "marker"
     policies = tmp_path / "run" / "policies"
     policies.mkdir(parents=True)
@@ -404,7 +342,7 @@ def test_rollout_never_runs_a_command_named_by_the_manifest(tmp_path, capsys):
     assert not marker.exists()
 
 
-def test_rollout_passes_trust_to_the_workflow(run_dir, monkeypatch, capsys):
+def test_rollout_passes_trust_to_the_workflow(run_dir, monkeypatch, capsys, error_line):
     seen = {}
 
     def fake_rollout(directory, episodes, seed, out, **kwargs):
@@ -436,13 +374,13 @@ def test_rollout_passes_trust_to_the_workflow(run_dir, monkeypatch, capsys):
         (["--config", "num_shop=2"], "did you mean 'num_shops'"),
     ],
 )
-def test_bench_refuses_bad_values(extra, expected, capsys, no_training, tmp_path):
+def test_bench_refuses_bad_values(extra, expected, capsys, no_training, tmp_path, error_line):
     argv = ["bench", SC, "--out", str(tmp_path / "b"), *extra]
     assert expected in error_line(capsys, 2, argv)
     assert not (tmp_path / "b").exists()
 
 
-def test_bench_refuses_bad_out_paths(a_file, tmp_path, capsys, no_training):
+def test_bench_refuses_bad_out_paths(a_file, tmp_path, capsys, no_training, error_line):
     line = error_line(capsys, 2, ["bench", SC, "--out", str(a_file)])
     assert "bench output directory (--out)" in line and "is a file" in line
     line = error_line(capsys, 2, ["bench", SC, "--out", str(a_file / "x")])
@@ -453,7 +391,7 @@ def test_bench_refuses_bad_out_paths(a_file, tmp_path, capsys, no_training):
     assert "not a phantomzoo run (notes.txt)" in line
 
 
-def test_bench_may_replace_its_own_previous_runs(tmp_path, monkeypatch, capsys):
+def test_bench_may_replace_its_own_previous_runs(tmp_path, monkeypatch, capsys, error_line):
     def stop(*args, **kwargs):
         raise ConfigError("reached bench")
 
@@ -464,278 +402,5 @@ def test_bench_may_replace_its_own_previous_runs(tmp_path, monkeypatch, capsys):
     assert "reached bench" in error_line(capsys, 2, argv)
 
 
-def test_bench_unknown_env(capsys, no_training):
+def test_bench_unknown_env(capsys, no_training, error_line):
     assert "did you mean" in error_line(capsys, 2, ["bench", "supply_chian_v0"]).lower()
-
-
-# --------------------------------------------------------------------------- failures
-@pytest.fixture
-def boom(monkeypatch, tmp_path):
-    """Make ``phantomzoo list`` fail unexpectedly; tracebacks go to ``tmp_path``."""
-
-    def explode(args):
-        raise RuntimeError("kaboom\nsecond line")
-
-    monkeypatch.setitem(cli.COMMANDS, "list", explode)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    return tmp_path
-
-
-def test_an_internal_error_is_one_line_and_writes_the_traceback(boom, capsys):
-    assert main(["list"]) == 1
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err + captured.out
-    line = lines[0]
-    assert line.startswith("phantomzoo: internal error: RuntimeError: kaboom second line")
-    assert "rerun with --debug to see it" in line
-    files = list(boom.glob("phantomzoo-traceback-*.txt"))
-    assert len(files) == 1 and str(files[0]) in line
-    text = files[0].read_text()
-    assert "Traceback (most recent call last)" in text and "kaboom" in text
-
-
-def test_an_unwritable_traceback_file_is_said(boom, monkeypatch, capsys):
-    monkeypatch.setattr(tempfile, "tempdir", str(boom / "missing" / "dir"))
-    assert main(["list"]) == 1
-    line = capsys.readouterr().err.strip()
-    assert "the full traceback could not be written to" in line and "\n" not in line
-
-
-@pytest.mark.parametrize("argv", [["--debug", "list"], ["list", "--debug"]])
-def test_debug_shows_the_traceback(argv, boom, capsys):
-    assert main(argv) == 1
-    err = capsys.readouterr().err
-    assert "Traceback (most recent call last)" in err and "kaboom" in err
-    assert err.strip().splitlines()[-1].startswith("phantomzoo: internal error:")
-
-
-def test_debug_shows_the_traceback_of_a_user_error_too(capsys, no_training):
-    assert main(["train", "--debug"]) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("phantomzoo: error:")
-
-
-def test_keyboard_interrupt_is_one_line_exit_130(monkeypatch, capsys):
-    def interrupt(args):
-        raise KeyboardInterrupt
-
-    monkeypatch.setitem(cli.COMMANDS, "list", interrupt)
-    assert main(["list"]) == 130
-    assert capsys.readouterr().err.strip() == "phantomzoo: interrupted"
-
-
-def test_training_interrupted_says_how_to_resume(monkeypatch, capsys, tmp_path):
-    def interrupted(*args, **kwargs):
-        raise TrainingInterrupted("SIGTERM: saved policies and a checkpoint", tmp_path, "SIGTERM")
-
-    monkeypatch.setattr(workflow, "train_env", interrupted)
-    assert main(["train", SC, "--out", str(tmp_path / "run")]) == 130
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("phantomzoo: interrupted: SIGTERM: saved policies") and "\n" not in err
-    assert f"phantomzoo train --resume {tmp_path}" in err
-
-
-@pytest.mark.parametrize(
-    ("exc", "expected"),
-    [
-        (PermissionError(13, "Permission denied", "/x/y"), "cannot access '/x/y': Permission"),
-        (IsADirectoryError(21, "Is a directory", "/x/d"), "cannot access '/x/d': Is a directory"),
-        (OSError(30, "Read-only file system", "/ro/f"), "cannot write '/ro/f': Read-only"),
-        (OSError(28, "No space left on device", "/full"), "cannot write '/full': No space"),
-    ],
-)
-def test_os_errors_about_a_path_are_user_errors(exc, expected, monkeypatch, capsys):
-    def fail(args):
-        raise exc
-
-    monkeypatch.setitem(cli.COMMANDS, "list", fail)
-    assert expected in error_line(capsys, 2, ["list"])
-
-
-def test_an_os_error_without_a_path_is_internal(monkeypatch, capsys, tmp_path):
-    def fail(args):
-        raise OSError(12, "Cannot allocate memory")
-
-    monkeypatch.setitem(cli.COMMANDS, "list", fail)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    assert main(["list"]) == 1
-    assert "internal error: OSError" in capsys.readouterr().err
-
-
-def test_a_multi_line_phantomzoo_error_becomes_one_line(monkeypatch, capsys):
-    def fail(args):
-        raise ManifestError("line one\n  line two")
-
-    monkeypatch.setitem(cli.COMMANDS, "list", fail)
-    assert error_line(capsys, 2, ["list"]) == "phantomzoo: error: line one line two"
-
-
-# --------------------------------------------------------------------------- preflight
-def test_output_dir_checks(tmp_path, a_file):
-    with pytest.raises(ConfigError, match="is a file, not a directory"):
-        cli_preflight.output_dir(a_file)
-    with pytest.raises(ConfigError, match=r"cannot create output directory .*a_file.txt' is a"):
-        cli_preflight.output_dir(a_file / "sub")
-    target = tmp_path / "new" / "deeper"
-    assert cli_preflight.output_dir(target) == target
-    assert not (tmp_path / "new").exists()  # the probe leaves nothing behind
-
-
-def test_output_file_checks(tmp_path, a_file):
-    with pytest.raises(ConfigError, match="is a directory; give a file path such as"):
-        cli_preflight.output_file(tmp_path)
-    with pytest.raises(ConfigError, match="is a file, not a directory"):
-        cli_preflight.output_file(a_file / "x.jsonl")
-    assert cli_preflight.output_file(a_file) == a_file
-    assert a_file.read_text() == "not a directory\n"  # the probe did not touch it
-    new = tmp_path / "n" / "steps.jsonl"
-    cli_preflight.output_file(new)
-    assert not (tmp_path / "n").exists()
-
-
-def test_results_dir_checks(tmp_path, a_file, run_dir):
-    with pytest.raises(ConfigError, match="does not exist"):
-        cli_preflight.results_dir(tmp_path / "nope")
-    with pytest.raises(ConfigError, match="is a file, not a results directory"):
-        cli_preflight.results_dir(a_file)
-    with pytest.raises(ManifestError, match="holds no policies/manifest.json"):
-        cli_preflight.results_dir(tmp_path)
-    assert cli_preflight.results_dir(run_dir) == run_dir
-
-
-def test_leave_no_trace_removes_only_new_empty_directories(tmp_path):
-    keep = tmp_path / "keep"
-    keep.mkdir()
-    with pytest.raises(RuntimeError), cli_preflight.leave_no_trace(keep / "a" / "b"):
-        (keep / "a" / "b").mkdir(parents=True)
-        raise RuntimeError
-    assert keep.is_dir() and not (keep / "a").exists()
-    with pytest.raises(RuntimeError), cli_preflight.leave_no_trace(keep / "c"):
-        (keep / "c").mkdir()
-        (keep / "c" / "saved.txt").write_text("x")
-        raise RuntimeError
-    assert (keep / "c" / "saved.txt").exists()
-
-
-def test_every_cli_refusal_is_a_phantomzoo_error():
-    assert issubclass(ResultsExistError, PhantomZooError)
-    assert issubclass(ConfigError, PhantomZooError)
-
-
-# --------------------------------------------------------------------------- entry point
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (["train", SC, "--seconds", "inf"], "argument --seconds"),
-        (["rollout", "/nonexistent-phantomzoo-dir"], "does not exist"),
-    ],
-)
-def test_python_dash_m_gives_one_line(argv, expected):
-    result = subprocess.run(
-        [sys.executable, "-m", "phantomzoo", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("phantomzoo: error: ") and expected in lines[0]
-    assert "Traceback" not in result.stdout + result.stderr
-
-
-def test_python_dash_m_out_is_a_file(a_file):
-    result = subprocess.run(
-        [sys.executable, "-m", "phantomzoo", "bench", SC, "--out", str(a_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.count("\n") == 1 and "is a file" in result.stderr
-
-
-@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
-def test_a_signal_during_training_saves_and_exits_130(signal_name, tmp_path):
-    """A real run, stopped by a signal: one ``interrupted`` line, status 130, saved policies."""
-    import signal
-    import time
-
-    pytest.importorskip("torch")
-    out = tmp_path / "run"
-    argv = ["train", SC, "--seconds", "120", "--quiet", "--out", str(out)]
-    argv += ["--option", "num_envs=1", "num_steps=8"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "phantomzoo", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while not (out / "training.json").exists() and time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.2)
-        time.sleep(1.0)  # some training steps
-        process.send_signal(getattr(signal, signal_name))
-        stdout, stderr = process.communicate(timeout=90)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("phantomzoo: interrupted: "), stderr
-    assert signal_name in lines[0] and f"phantomzoo train --resume {out}" in lines[0]
-    assert "Traceback" not in stdout + stderr
-    assert (out / "policies" / "manifest.json").is_file()
-
-
-def test_a_full_disk_without_a_path_is_a_user_error(monkeypatch, capsys):
-    def fail(args):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setitem(cli.COMMANDS, "list", fail)
-    line = error_line(capsys, 2, ["list"])
-    assert "cannot write the output: No space left on device" in line
-
-
-# --------------------------------------------------------------------------- real runs
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    """A finished tiny training run made through the CLI."""
-    pytest.importorskip("torch")
-    out = tmp_path_factory.mktemp("cli") / "run"
-    argv = ["train", SC, "--timesteps", "64", "--quiet", "--out", str(out)]
-    assert main(argv + ["--option", "num_envs=1", "num_steps=8"]) == 0
-    return out
-
-
-def test_train_into_an_existing_run_needs_overwrite_or_resume(trained_run, capsys):
-    capsys.readouterr()
-    line = error_line(capsys, 2, ["train", SC, "--timesteps", "64", "--out", str(trained_run)])
-    assert "already holds a training run" in line and "--overwrite" in line
-
-
-def test_resume_continues_a_finished_run(trained_run, capsys):
-    capsys.readouterr()
-    argv = ["train", "--resume", str(trained_run), "--timesteps", "128", "--quiet"]
-    assert main(argv) == 0
-    captured = capsys.readouterr()
-    assert "(128 agent-steps)" in captured.out and captured.err == ""
-    history = json.loads((trained_run / "training.json").read_text())["history"]
-    assert history[-1]["timesteps"] == 128
-
-
-def test_resume_of_a_directory_without_checkpoint(tmp_path, run_dir, capsys):
-    assert "checkpoint" in error_line(capsys, 2, ["train", "--resume", str(run_dir)])
-
-
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-def test_rollout_to_a_full_device_is_one_line(trained_run, capsys):
-    capsys.readouterr()
-    line = error_line(
-        capsys, 2, ["rollout", str(trained_run), "--episodes", "1", "--out", "/dev/full"]
-    )
-    assert "No space left on device" in line
