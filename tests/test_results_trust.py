@@ -238,6 +238,7 @@ def test_malformed_entries_are_refused(saved: Path, change, match: str) -> None:
         ({"kind": "registered", "name": "supply_chain_v0",
           "config": {"x": {"$object": "os.system", "params": {}}}}, "recordable classes"),
         ({}, "does not record the environment"),
+        ({"kind": "registered", "name": "supply_chain_v0", "config": {"evil": 1}}, "evil"),
     ],
 )  # fmt: skip
 def test_malformed_env_records_are_refused(saved: Path, env: dict, match: str) -> None:
@@ -315,3 +316,9 @@ def test_rollout_and_evaluate_refuse_policies_that_do_not_fit(tmp_path: Path) ->
     TrainedPolicies({"p": _mlp(rng)}, {"OTHER": "p"}).save(tmp_path / "b")
     with pytest.raises(ph.errors.TrainingError, match="do not cover agent"):
         ph.evaluate(env, ph.load_policies(tmp_path / "b"), num_episodes=1)
+
+
+def test_deeply_nested_manifest(saved: Path) -> None:
+    (saved / "policies" / "manifest.json").write_text("[" * 100_000)
+    with pytest.raises(ManifestError, match="not valid JSON|nested too deeply"):
+        ph.load_policies(saved / "policies")

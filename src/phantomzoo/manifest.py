@@ -78,6 +78,8 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"{path}: {what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ManifestError(f"{path}: {what} is nested too deeply to be a manifest") from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read {what} ({exc.strerror})") from None
 

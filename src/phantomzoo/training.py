@@ -118,9 +118,10 @@ class EnvSource:
         config = records.decode(raw, f"{where} (env config)")
         if kind == "registered":
             try:
-                return cls("registered", name, config, spec(name).load())
+                factory = spec(name).load()
             except RegistryError as exc:
                 raise ManifestError(f"{where}: {exc}") from None
+            return cls("registered", name, config, _checked(factory, config, name, where))
         if kind != "import":
             raise ManifestError(
                 f"{where}: unknown env kind {kind!r}; expected 'registered' or 'import'"
@@ -129,7 +130,18 @@ class EnvSource:
         factory = registered[0].load() if registered else trust.env_factory(name, where)
         if not callable(factory):
             raise ManifestError(f"{where}: {name!r} is not an env class or factory")
-        return cls("import", name, config, factory)
+        return cls("import", name, config, _checked(factory, config, name, where))
+
+
+def _checked(factory: Callable[..., Any], config: dict[str, Any], name: str, where: str) -> Any:
+    """``factory`` if it accepts every recorded config key, else a ManifestError."""
+    try:
+        check_kwargs(factory, config, name)
+    except ConfigError as exc:
+        raise ManifestError(
+            f"{where}: the recorded env config does not fit {name}: {exc}"
+        ) from None
+    return factory
 
 
 def resolve_env(env: Any, env_config: Mapping[str, Any] | None = None) -> EnvSource:
