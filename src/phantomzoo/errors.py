@@ -77,7 +77,7 @@ class TrainingError(PhantomZooError, RuntimeError):
     """Training could not start or a trained result could not be saved or loaded."""
 
 
-class ManifestError(PhantomZooError, ValueError):
+class ManifestError(TrainingError, ValueError):
     """A saved results directory is malformed: bad JSON, missing or mistyped entries,
     weights that disagree with the recorded spaces, unsafe file names, missing files."""
 
