@@ -64,6 +64,7 @@ class RuntimeChecks:
     _checks: str
     _full_checks: bool
     _first_checks: bool
+    _checks_finite: bool
     _unchecked_obs: set[AgentID]
     _unchecked_rewards: set[AgentID]
     _unchecked_actions: set[AgentID]
@@ -83,6 +84,7 @@ class RuntimeChecks:
         self._checks = check_level(None, level)
         self._full_checks = self._checks == "full"
         self._first_checks = self._checks == "first"
+        self._checks_finite = self._checks != "off"
         # Pending first-of-episode checks restart at the next reset.
         self._unchecked_obs, self._unchecked_rewards, self._unchecked_actions = set(), set(), set()
 
@@ -129,36 +131,45 @@ class RuntimeChecks:
     def compute_rewards(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, float]:
         """Each agent's ``compute_reward``, as a checked float.
 
-        Every reward must be finite (checked every step, as one sum); the first reward
-        of each agent per episode (every reward with ``checks="full"``) must also be one
-        real number.
+        Every reward must be finite (checked every step, as one sum, unless
+        ``checks="off"``); the first reward of each agent per episode (every reward with
+        ``checks="full"``) must also be one real number. A one-element array counts as
+        a number.
 
         Raises:
             RewardError: naming the agent, the step and the value received.
         """
         agents = self.network._agents
         contexts = self._contexts
-        raw = {i: agents[i].compute_reward(contexts[i]) for i in agent_ids}
-        if self._unchecked_rewards or self._full_checks:
-            self._check_reward_types(raw)
-        try:
-            rewards = dict(zip(raw, map(float, raw.values())))
-        except (TypeError, ValueError):  # one-element arrays, or a bad value past the first
-            self._check_reward_types(raw, every=True)
-            rewards = {i: float(np.asarray(v).reshape(())) for i, v in raw.items()}
-        if self._checks != "off" and not math.isfinite(sum(rewards.values())):
+        check_types = self._full_checks or self._unchecked_rewards
+        rewards = {}
+        for agent_id in agent_ids:
+            value = agents[agent_id].compute_reward(contexts[agent_id])
+            if check_types:
+                self._check_reward_type(agent_id, value)
+            try:
+                rewards[agent_id] = float(value)
+            except (TypeError, ValueError):
+                rewards[agent_id] = self._reward_as_float(agent_id, value)
+        if self._checks_finite and not math.isfinite(sum(rewards.values())):
             self._check_reward_values(rewards)
         return rewards
 
-    def _check_reward_types(self, raw: Mapping[AgentID, Any], every: bool = False) -> None:
+    def _check_reward_type(self, agent_id: AgentID, value: Any) -> None:
+        """Refuse a first (or, with full checks, any) reward that is not one number."""
         unchecked = self._unchecked_rewards
-        full = every or self._full_checks
-        for agent_id, value in raw.items():
-            if full or agent_id in unchecked:
-                problem = reward_problem(value)
-                if problem is not None:
-                    self._raise_bad_reward(agent_id, value, problem)
-                unchecked.discard(agent_id)
+        if self._full_checks or agent_id in unchecked:
+            problem = reward_problem(value)
+            if problem is not None:
+                self._raise_bad_reward(agent_id, value, problem)
+            unchecked.discard(agent_id)
+
+    def _reward_as_float(self, agent_id: AgentID, value: Any) -> float:
+        """The float of a one-element array; a RewardError for anything else."""
+        problem = reward_problem(value)
+        if problem is not None:
+            self._raise_bad_reward(agent_id, value, problem)
+        return float(np.asarray(value).reshape(()))
 
     def _check_reward_values(self, rewards: Mapping[AgentID, float]) -> None:
         for agent_id, reward in rewards.items():
