@@ -25,30 +25,6 @@ AgentID = Hashable
 UNBOUNDED = 10**12
 
 
-def numpy_tree(tree: Any) -> Any:
-    """``tree`` with every torch tensor replaced by a NumPy copy (for checkpoints)."""
-    if hasattr(tree, "detach") and hasattr(tree, "numpy"):
-        return tree.detach().cpu().numpy().copy()
-    if isinstance(tree, Mapping):
-        return {k: numpy_tree(v) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(numpy_tree(v) for v in tree)
-    return tree
-
-
-def torch_tree(tree: Any) -> Any:
-    """``tree`` with every NumPy array replaced by a torch tensor (undoes :func:`numpy_tree`)."""
-    import torch
-
-    if isinstance(tree, np.ndarray):
-        return torch.from_numpy(tree.copy())
-    if isinstance(tree, Mapping):
-        return {k: torch_tree(v) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(torch_tree(v) for v in tree)
-    return tree
-
-
 class EpisodeTracker:
     """Accumulates one env copy's rewards and metrics over an episode."""
 

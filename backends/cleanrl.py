@@ -49,6 +49,7 @@ from phantomzoo.trained import MLPPolicy, TrainedPolicies
 from phantomzoo.training import TrainingJob, TrainingResult
 
 from ._common import EpisodeTracker, TrainingLogger
+from ._torch_state import set_generator_state
 from .cleanrl_state import (
     decode_log,
     encode_log,
@@ -56,7 +57,6 @@ from .cleanrl_state import (
     learner_state,
     restore_generator,
     restore_learner,
-    restore_numpy_generator,
 )
 
 #: ph.train may checkpoint this backend and resume it (bit-identically: see cleanrl_state).
@@ -529,10 +529,10 @@ class Runner:
             raise CheckpointError(
                 f"cleanrl: the checkpoint has {len(copies)} env copies, this run {len(self.envs)}"
             )
-        restore_numpy_generator(self.seeds, state["seeds"])
+        set_generator_state(self.seeds, state["seeds"])
         for policy_id, rng_state in state.get("fixed", {}).items():
             if rng_state is not None and policy_id in self.fixed:
-                restore_numpy_generator(self.fixed[policy_id].action_space.np_random, rng_state)
+                set_generator_state(self.fixed[policy_id].action_space.np_random, rng_state)
         for e, copy in enumerate(copies):
             obs, env = self._reset(e, int(copy["seed"])), self.envs[e]
             for actions in decode_log(copy["log"]):

@@ -24,7 +24,7 @@ import torch
 
 from phantomzoo.errors import CheckpointError
 
-from ._common import numpy_tree, torch_tree
+from ._torch_state import load_module_state, load_optimizer_state, to_numpy
 
 
 # ------------------------------------------------------------------ action logs
@@ -81,8 +81,8 @@ def learner_state(learner: Any) -> dict[str, Any]:
         return None if stats is None else [stats.mean, stats.var, float(stats.count)]
 
     return {
-        "net": numpy_tree(learner.net.state_dict()),
-        "optimizer": numpy_tree(learner.optimizer.state_dict()),
+        "net": to_numpy(learner.net.state_dict()),
+        "optimizer": to_numpy(learner.optimizer.state_dict()),
         "obs_rms": rms(learner.obs_rms),
         "ret_rms": rms(learner.ret_rms),
         "discounted": learner.discounted.copy(),
@@ -92,8 +92,8 @@ def learner_state(learner: Any) -> dict[str, Any]:
 def restore_learner(learner: Any, state: dict[str, Any], policy_id: str) -> None:
     """Put ``state`` (from :func:`learner_state`) back into ``learner``."""
     try:
-        learner.net.load_state_dict(torch_tree(state["net"]))
-        learner.optimizer.load_state_dict(torch_tree(state["optimizer"]))
+        load_module_state(learner.net, state["net"], f"policy {policy_id!r}'s network")
+        load_optimizer_state(learner.optimizer, state["optimizer"], f"policy {policy_id!r}'s Adam")
         for name in ("obs_rms", "ret_rms"):
             saved, stats = state[name], getattr(learner, name)
             if (saved is None) != (stats is None):
@@ -124,10 +124,3 @@ def restore_generator(gen: torch.Generator, state: Any) -> None:
         gen.set_state(torch.from_numpy(np.asarray(state, np.uint8).copy()))
     except (TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"cleanrl: unusable torch generator state ({exc})") from None
-
-
-def restore_numpy_generator(rng: np.random.Generator, state: Any) -> None:
-    try:
-        rng.bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"cleanrl: unusable episode-seed generator state ({exc})") from None

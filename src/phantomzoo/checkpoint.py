@@ -21,7 +21,6 @@ as the latest one. The two newest are kept. Reading never unpickles
 from __future__ import annotations
 
 import base64
-import math
 import re
 import shutil
 import time
@@ -35,6 +34,7 @@ import numpy as np
 from .errors import CheckpointError, ManifestError
 from .files import atomic_write_json, atomic_write_npz
 from .manifest import read_json
+from .records import NOT_SCALAR, plain_scalar
 
 FORMAT = "phantomzoo-checkpoint"
 VERSION = 1
@@ -48,15 +48,9 @@ def pack(tree: Any) -> tuple[Any, dict[str, np.ndarray]]:
     arrays: dict[str, np.ndarray] = {}
 
     def walk(value: Any) -> Any:
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
-            return int(value)
-        if isinstance(value, (float, np.floating)):
-            value = float(value)
-            return value if math.isfinite(value) else {"$float": repr(value)}
-        if isinstance(value, np.bool_):
-            return bool(value)
+        scalar = plain_scalar(value)
+        if scalar is not NOT_SCALAR:
+            return scalar
         if isinstance(value, np.ndarray):
             if value.dtype.kind not in "biufc":
                 raise CheckpointError(f"cannot checkpoint an array of dtype {value.dtype}")

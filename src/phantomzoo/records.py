@@ -60,6 +60,24 @@ def encode(value: Any, where: str = "config") -> Any:
     return _Encoder().encode(value, where, 0)
 
 
+NOT_SCALAR = object()
+
+
+def plain_scalar(value: Any) -> Any:
+    """The JSON form of None, a bool, str, int or float (NumPy scalars too), else
+    :data:`NOT_SCALAR`. Non-finite floats become ``{"$float": "nan"}`` and the like."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    return NOT_SCALAR
+
+
 def check_recordable(value: Any, where: str = "config") -> None:
     """Raise :class:`ConfigError` now if ``value`` could not be saved with the results."""
     encode(value, where)
@@ -72,15 +90,9 @@ class _Encoder:
     def encode(self, value: Any, where: str, depth: int) -> Any:
         if depth > _MAX_DEPTH:
             raise ConfigError(f"{where} is nested more than {_MAX_DEPTH} levels deep")
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        if isinstance(value, (float, np.floating)):
-            value = float(value)
-            return value if math.isfinite(value) else {"$float": repr(value)}
-        if isinstance(value, np.bool_):
-            return bool(value)
+        scalar = plain_scalar(value)
+        if scalar is not NOT_SCALAR:
+            return scalar
         if isinstance(value, np.ndarray):
             return self._array(value, where)
         if isinstance(value, (list, tuple)):
