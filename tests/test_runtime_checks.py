@@ -377,3 +377,34 @@ def test_space_mismatch_integer_box_and_unbounded_infinity():
 def test_reward_problem():
     assert reward_problem(1.0) is None and reward_problem(np.float64(2)) is None
     assert reward_problem(None) == "is None"
+
+
+# ------------------------------------------------------------------ conformance
+def test_check_env_refuses_bad_arguments():
+    from phantomzoo.testing import check_env
+
+    with pytest.raises(ConfigError, match=r"check_env needs a function that builds a fresh env"):
+        check_env(make_env()[0])
+    with pytest.raises(ConfigError, match=r"env_fn\(\) returned 3, not an environment"):
+        check_env(lambda: 3)
+    with pytest.raises(ConfigError, match=r"check_env: num_cycles must be an int >= 1"):
+        check_env(lambda: make_env()[0], num_cycles=0)
+
+
+def test_check_env_finds_a_bad_reward_mid_episode():
+    from phantomzoo.errors import ConformanceError
+    from phantomzoo.testing import check_observations_in_space
+
+    env, _ = make_env(rewards=[0.0, 0.0, 0.0, "oops"])
+    with pytest.raises(ConformanceError, match=r"reward of agent 'A' at step 3 is a string"):
+        check_observations_in_space(env)
+    assert env.checks == "first"  # restored
+
+
+@pytest.mark.parametrize("agent", [["A"], "Z", None])
+def test_space_of_unknown_or_unhashable_agent(agent):
+    env, _ = make_env()
+    with pytest.raises(ActionError, match=r"unknown agent"):
+        env.observation_space(agent)
+    with pytest.raises(ActionError, match=r"unknown agent"):
+        env.action_space(agent)

@@ -20,7 +20,7 @@ from .agents import Agent, StrategicAgent
 from .context import Context
 from .errors import ActionError, AgentDefinitionError, NetworkError, SupertypeError
 from .network import Network
-from .runtime_checks import RuntimeChecks, check_level, _check_seed
+from .runtime_checks import RuntimeChecks, check_level, check_seed
 from .spacecheck import space_mismatch
 from .supertype import Supertype
 from .views import EnvView
@@ -113,20 +113,20 @@ class ModelEngine(RuntimeChecks):
         """The observation space of strategic agent ``agent`` (same object every call)."""
         try:
             return self._observation_spaces[agent]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable id
             raise ActionError(self._not_strategic(agent)) from None
 
     def action_space(self, agent: AgentID) -> gym.Space[Any]:
         """The action space of strategic agent ``agent`` (same object every call)."""
         try:
             return self._action_spaces[agent]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable id
             raise ActionError(self._not_strategic(agent)) from None
 
     # ------------------------------------------------------------------- reset
     def _begin_episode(self, seed: int | None) -> None:
         """Seed, sample types, reset the network and agents, rewind the clock."""
-        _check_seed(seed)
+        check_seed(seed)
         if seed is not None:
             self.np_random = np.random.Generator(np.random.PCG64(seed))
         elif self.np_random is None:

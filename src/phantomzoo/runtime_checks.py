@@ -43,7 +43,10 @@ class RuntimeChecks:
       action for a (1,) ``Box`` is refused, never truncated), holds numbers and no NaN,
       and a ``Discrete`` action is an integer (``2.0`` is accepted, ``2.5`` is not) in
       ``start .. start + n - 1``. Every reward of every step is also checked to be
-      finite (one subtraction per reward). Measured cost: see ``benchmarks/README.md``.
+      finite (one subtraction per reward). Measured cost (``benchmarks/throughput.py``
+      and ``ads_throughput.py --checks off,first``, alternating runs on 2 cores): within
+      timing noise, at most about 3% of throughput at every size (supply chain 1-1000
+      shops, ads market 6-1200 advertisers); about 4 µs per agent per episode.
     * ``"full"`` (debugging): every observation and action of every step is checked
       the same way *and* against the space's bounds, and every reward's structure.
     * ``"off"``: no checks beyond the conversion of rewards to ``float``.
@@ -205,7 +208,11 @@ class RuntimeChecks:
 
     # ------------------------------------------------------------------ errors
     def _not_strategic(self, agent_id: AgentID) -> str:
-        if agent_id in self.network:
+        try:
+            known = agent_id in self.network
+        except TypeError:  # unhashable
+            known = False
+        if known:
             kind = type(self.network[agent_id]).__name__
             return (
                 f"agent {agent_id!r} ({kind}) is not a StrategicAgent: it does not observe or "
@@ -273,7 +280,7 @@ def check_level(check_observations: bool | None, checks: str | None) -> str:
     return level
 
 
-def _check_seed(seed: Any) -> None:
+def check_seed(seed: Any) -> None:
     """Refuse seeds ``numpy`` would reject with a bare error (or silently misread)."""
     if seed is None:
         return

@@ -2,8 +2,10 @@
 
 :func:`check_env` runs PettingZoo's own API and seeding tests on the parallel env and
 on its AEC conversion, then phantomzoo's contracts: every observation lies in its
-space, spaces are cached, and partial observability holds (an agent's observation does
-not change when only the state of an agent it is not connected to changes).
+space and every reward is one finite number (the env's runtime checks set to
+``"full"`` for that pass), spaces are cached, and partial observability holds (an
+agent's observation does not change when only the state of an agent it is not
+connected to changes).
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ from pettingzoo import AECEnv
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from .errors import ConformanceError, NetworkError
+from .errors import (
+    ConfigError,
+    ConformanceError,
+    NetworkError,
+    ObservationError,
+    RewardError,
+)
 from .supertype import Supertype
+from .validate import check_int
 
 AgentID = Hashable
 EnvFn = Callable[[], Any]
@@ -47,8 +56,16 @@ def check_env(
 
     Raises:
         ConformanceError: naming the check that failed and why.
+        ConfigError: ``env_fn`` is not callable, returns no environment, or a count is
+            not a positive int.
     """
+    _check_arguments(env_fn, num_cycles, seed, max_observers, max_non_neighbours)
     probe = env_fn()
+    if not hasattr(probe, "possible_agents"):
+        raise ConfigError(
+            f"check_env: env_fn() returned {probe!r}, not an environment; pass a function "
+            "that builds one, e.g. check_env(lambda: MyEnv())"
+        )
     if isinstance(probe, AECEnv):
         checks: list[tuple[str, Callable[[], None]]] = [
             ("pettingzoo api_test (AEC)", lambda: api_test(env_fn(), num_cycles)),
@@ -87,6 +104,20 @@ def check_env(
             raise ConformanceError(f"{name} failed: {exc}") from exc
 
 
+def _check_arguments(
+    env_fn: Any, num_cycles: Any, seed: Any, max_observers: Any, max_non_neighbours: Any
+) -> None:
+    if not callable(env_fn):
+        raise ConfigError(
+            f"check_env needs a function that builds a fresh env, got {env_fn!r}; write "
+            "check_env(lambda: MyEnv(...))"
+        )
+    check_int("check_env", "num_cycles", num_cycles, low=1)
+    check_int("check_env", "seed", seed, low=0)
+    check_int("check_env", "max_observers", max_observers, low=1)
+    check_int("check_env", "max_non_neighbours", max_non_neighbours, low=0)
+
+
 def _random_actions(env: Any, rng: np.random.Generator) -> dict[AgentID, Any]:
     actions = {}
     for agent_id in env.acting_agents:
@@ -99,8 +130,26 @@ def _random_actions(env: Any, rng: np.random.Generator) -> dict[AgentID, Any]:
 def check_observations_in_space(env: Any, seed: int = 0, episodes: int = 2) -> None:
     """Play random episodes and check every observation lies in its agent's space.
 
-    Works on any phantomzoo env through the acting-agents protocol.
+    Works on any phantomzoo env through the acting-agents protocol. A phantomzoo env
+    plays with its runtime checks at ``"full"`` (restored afterwards), so every reward
+    is checked to be one finite number too.
+
+    Raises:
+        ConformanceError: an observation outside its space or a bad reward.
     """
+    level = getattr(env, "checks", None)
+    if level is not None:
+        env.checks = "full"
+    try:
+        _play_checked(env, seed, episodes)
+    except (ObservationError, RewardError) as exc:
+        raise ConformanceError(str(exc)) from exc
+    finally:
+        if level is not None:
+            env.checks = level
+
+
+def _play_checked(env: Any, seed: int, episodes: int) -> None:
     rng = np.random.default_rng(seed)
     for episode in range(episodes):
         observations, _ = env.acting_reset(seed=seed + episode)
