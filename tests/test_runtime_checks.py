@@ -408,3 +408,17 @@ def test_space_of_unknown_or_unhashable_agent(agent):
         env.observation_space(agent)
     with pytest.raises(ActionError, match=r"unknown agent"):
         env.action_space(agent)
+
+
+def test_staged_env_rewards_are_checked_too() -> None:
+    import phantomzoo as ph
+    from phantomzoo.errors import RewardError
+
+    env = ph.make("supply_chain_paper_v0")
+    shop_id = env.shop_ids[0]
+    shop = env.network[shop_id]
+    shop.compute_reward = lambda ctx: float("nan")
+    env.acting_reset(seed=0)
+    with pytest.raises(RewardError, match=f"{shop_id}.*not finite"):
+        for _ in range(4):
+            env.acting_step({a: env.action_space(a).sample() for a in env.acting_agents})

@@ -169,8 +169,8 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             ],
             # Advertisers append their type themselves (see AdvertiserAgent).
             type_augmented_observations=False,
+            checks=level,
         )
-        self.checks = level
 
     def _build_network(
         self,

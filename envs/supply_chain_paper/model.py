@@ -337,8 +337,8 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
                 ph.FSMStage(RESTOCK, self.shop_ids, rewarded_agents=[], next_stages=[SALE]),
                 ph.FSMStage(SALE, [], rewarded_agents=self.shop_ids, next_stages=[RESTOCK]),
             ],
+            checks=level,
         )
-        self.checks = level
 
     def _build_network(
         self, customers: list[CustomerAgent], prices: list[float], cost: Sampler

@@ -70,7 +70,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         agent_supertypes: Optional ``{agent_id: Supertype}``.
         stages: Stages given as a list (in addition to decorated methods).
         type_augmented_observations: See :class:`~phantomzoo.PhantomEnv`.
-        check_observations: See :class:`~phantomzoo.PhantomEnv`.
+        check_observations / checks: See :class:`~phantomzoo.PhantomEnv` (``checks``:
+            ``"off"``, ``"first"`` (default) or ``"full"``).
     """
 
     metadata: dict[str, Any] = {
@@ -90,7 +91,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         stages: Iterable[FSMStage] | None = None,
         *,
         type_augmented_observations: bool = True,
-        check_observations: bool = False,
+        check_observations: bool | None = None,
+        checks: str | None = None,
     ) -> None:
         if isinstance(network, Network):
             network.check_usable()
@@ -101,6 +103,7 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
             agent_supertypes,
             type_augmented_observations,
             check_observations,
+            checks,
         )
         self._stages = self._collect_stages(stages)
         self._validate_stages(initial_stage)
@@ -268,10 +271,9 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         agents = self.network._agents
         contexts = self._contexts
         live = self._live_set
-        for agent_id in stage.rewarded_agents:
-            if agent_id in live:
-                reward = float(agents[agent_id].compute_reward(contexts[agent_id]))
-                rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
+        earned = self.compute_rewards([i for i in stage.rewarded_agents if i in live])
+        for agent_id, reward in earned.items():
+            rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
         if self.current_step >= self.num_steps:
             for agent_id in self._live:
                 agent, ctx = agents[agent_id], contexts[agent_id]
