@@ -271,9 +271,10 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         agents = self.network._agents
         contexts = self._contexts
         live = self._live_set
-        earned = self.compute_rewards([i for i in stage.rewarded_agents if i in live])
-        for agent_id, reward in earned.items():
-            rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
+        rewarded = [i for i in stage.rewarded_agents if i in live]
+        if rewarded:  # most stages of many models reward nobody: skip the call
+            for agent_id, reward in self.compute_rewards(rewarded).items():
+                rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
         if self.current_step >= self.num_steps:
             for agent_id in self._live:
                 agent, ctx = agents[agent_id], contexts[agent_id]

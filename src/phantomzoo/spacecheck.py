@@ -103,6 +103,14 @@ def _as_numeric_array(value: Any) -> tuple[np.ndarray | None, str | None]:
 
 
 def _box_mismatch(space: gym.spaces.Box, value: Any, bounds: bool) -> str | None:
+    if not bounds and type(value) is np.ndarray and value.shape == space.shape:
+        # Fast accept of the common case (a float array of the right shape, all finite;
+        # or an integer array for an integer space); anything else is examined below.
+        kind, space_kind = value.dtype.kind, space.dtype.kind
+        if kind in "iu" and space_kind in "iu":
+            return None
+        if kind == "f" and space_kind == "f" and np.isfinite(value).all():
+            return None
     array, problem = _as_numeric_array(value)
     if array is None:
         return problem

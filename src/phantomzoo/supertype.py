@@ -134,8 +134,13 @@ class Supertype:
         )
 
 
+_CHECKED: set[type] = set()  # classes that passed (a class is checked once: sampled every reset)
+
+
 def _check_dataclass(cls: type) -> None:
     """Refuse a supertype class that is not (fully) a dataclass."""
+    if cls in _CHECKED:
+        return
     if not dataclasses.is_dataclass(cls):
         raise SupertypeError(
             f"{cls.__name__} is not a dataclass; decorate it with @dataclasses.dataclass"
@@ -147,6 +152,7 @@ def _check_dataclass(cls: type) -> None:
             f"{cls.__name__} declares fields {missing} but is not itself a dataclass (only a "
             "parent is); decorate it with @dataclasses.dataclass too"
         )
+    _CHECKED.add(cls)
 
 
 def _spread(bound: Any, shape: tuple[int, ...], size: int) -> np.ndarray:
