@@ -111,6 +111,8 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         self.current_stage = initial_stage
         self.previous_stage: StageID | None = None  # the stage played last
         self._live: list[AgentID] = []
+        self.agents: list[AgentID] = []  # filled by reset()
+        self._observations: dict[AgentID, Any] = {}
         self._live_set: set[AgentID] = set()
         self._acting_cache: dict[StageID, tuple[list[AgentID], set[AgentID]]] = {}
         self._carry_rewards: dict[AgentID, float] = {}
@@ -326,21 +328,28 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
 
     def observe(self, agent: AgentID) -> Any:
         """The latest observation of ``agent``."""
-        self._require_reset("observe()")
         try:
             return self._observations[agent]
         except (KeyError, TypeError):
+            self._require_reset("observe()")
             raise ActionError(f"observe({agent!r}): {self._not_strategic(agent)}") from None
 
     def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Observation, reward, termination, truncation and info of ``agent_selection``."""
-        self._require_reset("last()")
-        if not self.agents:
+        if not self.agents:  # before the first reset, or after the episode ended
+            self._require_reset("last()")
             raise EpisodeOverError(
                 "last() called after the episode ended (every agent terminated or truncated "
                 "and was stepped out); call env.reset() to start a new episode"
             )
-        return super().last(observe)
+        agent = self.agent_selection
+        return (
+            self._observations[agent] if observe else None,
+            self._cumulative_rewards[agent],
+            self.terminations[agent],
+            self.truncations[agent],
+            self.infos[agent],
+        )
 
     def _require_reset(self, what: str) -> None:
         if not self._ever_reset:
@@ -348,8 +357,7 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
 
     def step(self, action: Any) -> None:
         """Act for ``agent_selection``; the stage resolves after its last acting agent."""
-        self._require_reset("step()")
-        if not self.agents:
+        if not self.agents:  # before the first reset, or after the episode ended
             self._raise_episode_over()
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:

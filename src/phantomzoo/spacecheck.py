@@ -109,8 +109,12 @@ def _box_mismatch(space: gym.spaces.Box, value: Any, bounds: bool) -> str | None
         kind, space_kind = value.dtype.kind, space.dtype.kind
         if kind in "iu" and space_kind in "iu":
             return None
-        if kind == "f" and space_kind == "f" and np.isfinite(value).all():
-            return None
+        if kind == "f" and space_kind == "f":
+            if value.size <= _SMALL:  # x - x is 0.0 for a finite float, NaN otherwise
+                if not any(x - x for x in value.ravel().tolist()):
+                    return None
+            elif np.isfinite(value).all():
+                return None
     array, problem = _as_numeric_array(value)
     if array is None:
         return problem
