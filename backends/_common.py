@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from phantomzoo.mapping import PolicyMapping
 from phantomzoo.metrics import Metric, MetricRecorder
+from phantomzoo.training.mapping import PolicyMapping
 
 AgentID = Hashable
 #: Step budgets at least this large mean "until the wall-time budget runs out".

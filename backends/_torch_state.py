@@ -1,6 +1,6 @@
 """Torch and RNG state as checkpoint data: NumPy arrays and plain values, never pickles.
 
-Backends checkpoint through :class:`phantomzoo.checkpoint.CheckpointStore`, which stores
+Backends checkpoint through :class:`phantomzoo.training.checkpoint.CheckpointStore`, which stores
 trees of dicts, lists, tuples, numbers, strings, bytes and NumPy arrays. This module turns
 what trainers hold (module and optimiser ``state_dict`` trees with torch tensors, the
 torch, NumPy-legacy and ``random`` generators they draw from) into such trees and back.

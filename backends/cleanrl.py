@@ -24,7 +24,7 @@ for agent-based models:
   compute the same function of raw observations, so the policy does not drift as the
   state distribution shifts. Rewards by the running std of the discounted return.
 
-Each learnt policy is exported to a NumPy :class:`~phantomzoo.trained.MLPPolicy` with the
+Each learnt policy is exported to a NumPy :class:`~phantomzoo.training.trained.MLPPolicy` with the
 same deterministic actions. Same seed, same result: weights, sampling and minibatches
 draw from one ``torch.Generator``, episode seeds from ``np.random.default_rng(job.seed)``,
 on one torch thread.
@@ -44,9 +44,9 @@ import torch
 from torch import nn
 
 from phantomzoo.errors import CheckpointError, ConfigError
-from phantomzoo.mapping import PolicySpec
-from phantomzoo.trained import MLPPolicy, TrainedPolicies
 from phantomzoo.training import TrainingJob, TrainingResult
+from phantomzoo.training.mapping import PolicySpec
+from phantomzoo.training.trained import MLPPolicy, TrainedPolicies
 
 from ._common import EpisodeTracker, TrainingLogger
 from ._torch_state import set_generator_state

@@ -61,9 +61,9 @@ from ray.tune.registry import register_env
 
 from phantomzoo.backends._common import TrainingLogger
 from phantomzoo.errors import ConfigError, TrainingError
-from phantomzoo.mapping import PolicySpec
-from phantomzoo.trained import MLPPolicy, TrainedPolicies
 from phantomzoo.training import TrainingJob, TrainingResult
+from phantomzoo.training.mapping import PolicySpec
+from phantomzoo.training.trained import MLPPolicy, TrainedPolicies
 
 from .rllib_checkpoint import algo_state, restore_algo
 from .rllib_env import (

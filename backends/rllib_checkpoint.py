@@ -4,7 +4,7 @@ RLlib's own ``save_to_path`` pickles components, so a checkpoint takes the state
 ``algo.get_state()`` instead (RLModule weights and optimiser state of the learner group,
 the env runner's connector state and counters, the metrics logger with its lifetime
 agent-step counts, the training iteration), converts any torch tensor in it to NumPy
-(:mod:`._torch_state`) and hands it to :class:`phantomzoo.checkpoint.CheckpointStore`. The
+(:mod:`._torch_state`) and hands it to :class:`phantomzoo.training.checkpoint.CheckpointStore`. The
 driver's global torch/NumPy/``random`` generators are saved beside it.
 
 **What is bit-identical on resume, and what is not.** Weights, optimiser moments,
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from phantomzoo.checkpoint import Checkpoint
 from phantomzoo.errors import CheckpointError
+from phantomzoo.training.checkpoint import Checkpoint
 
 from . import _torch_state as ts
 

@@ -15,7 +15,7 @@ import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from phantomzoo.backends._common import EpisodeTracker
-from phantomzoo.mapping import PolicyMapping
+from phantomzoo.training.mapping import PolicyMapping
 
 AgentID = Hashable
 SUMMARY_KEY = "phantomzoo_episodes"

@@ -45,7 +45,7 @@ step; ``max_seconds`` is checked after every step. Schedules (``learning_rate`` 
 function of progress) see the fraction of the budget used.
 
 **Export** (:mod:`.sb3_export`): every learnt model becomes a NumPy
-:class:`~phantomzoo.trained.MLPPolicy` (SAC needs tanh hidden layers; ReLU is refused).
+:class:`~phantomzoo.training.trained.MLPPolicy` (SAC needs tanh hidden layers; ReLU is refused).
 
 **Seeding.** Same seed, same result: env episodes come from per-copy generators seeded
 from ``job.seed``; SB3 draws networks, sampling and minibatches from the global torch and
@@ -83,8 +83,8 @@ from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
 from phantomzoo.errors import ConfigError
-from phantomzoo.trained import TrainedPolicies
 from phantomzoo.training import TrainingJob, TrainingResult
+from phantomzoo.training.trained import TrainedPolicies
 
 from . import sb3_vec as vec
 from ._common import TrainingLogger

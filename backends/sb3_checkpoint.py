@@ -2,7 +2,7 @@
 
 SB3's own ``model.save``/``load`` zip pickles Python objects, so a checkpoint is built
 from ``state_dict`` trees instead (via :mod:`._torch_state`) and written by
-:class:`phantomzoo.checkpoint.CheckpointStore`. Per learnt model it records:
+:class:`phantomzoo.training.checkpoint.CheckpointStore`. Per learnt model it records:
 
 * the policy's ``state_dict`` (PPO/A2C: actor-critic; SAC: actor, critic and target);
 * the optimisers' ``state_dict`` (SAC: actor, critic and, with automatic entropy
@@ -38,10 +38,10 @@ import numpy as np
 from stable_baselines3 import SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-from phantomzoo.checkpoint import Checkpoint
 from phantomzoo.errors import CheckpointError
-from phantomzoo.trained import TrainedPolicies
 from phantomzoo.training import TrainingJob
+from phantomzoo.training.checkpoint import Checkpoint
+from phantomzoo.training.trained import TrainedPolicies
 
 from . import _torch_state as ts
 

@@ -1,4 +1,4 @@
-"""Export of Stable-Baselines3 models as NumPy :class:`~phantomzoo.trained.MLPPolicy`.
+"""Export of Stable-Baselines3 models as NumPy :class:`~phantomzoo.training.trained.MLPPolicy`.
 
 PPO/A2C: ``mlp_extractor.policy_net`` + ``action_net`` (+ ``log_std`` for Box actions).
 SAC acts deterministically with ``tanh(mu(latent_pi(obs)))``, so ``mu`` becomes a last
@@ -17,7 +17,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from torch import nn
 
 from phantomzoo.errors import ConfigError
-from phantomzoo.trained import MLPPolicy
+from phantomzoo.training.trained import MLPPolicy
 
 from . import sb3_vec as vec
 

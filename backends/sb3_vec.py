@@ -50,8 +50,8 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from phantomzoo.agents import StrategicAgent
 from phantomzoo.errors import ConfigError, TrainingError
-from phantomzoo.mapping import PolicyMapping
 from phantomzoo.metrics import Metric
+from phantomzoo.training.mapping import PolicyMapping
 
 from ._common import EpisodeTracker
 

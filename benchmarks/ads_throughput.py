@@ -38,7 +38,7 @@ import checks_overhead as co
 import numpy as np
 
 import phantomzoo as ph
-from phantomzoo.benchmarking import format_table, machine_info
+from phantomzoo.cli.bench import format_table, machine_info
 from phantomzoo.envs.digital_ads import RandomBidPolicy, ValueBidPolicy, evaluate_clicks
 from phantomzoo.envs.digital_ads.floor import PlainDigitalAds
 

@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from phantomzoo import benchmarking as bm
+from phantomzoo.cli import bench as bm
 from phantomzoo.errors import PhantomZooError
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "baselines.json"

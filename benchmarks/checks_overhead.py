@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from phantomzoo.runtime_checks import CHECK_LEVELS
+from phantomzoo.engine.checks import CHECK_LEVELS
 
 #: The most the always-on checks may cost, as a fraction of the unchecked rate.
 MAX_FIRST_COST = 0.05

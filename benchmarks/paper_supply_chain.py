@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from phantomzoo import benchmarking as bm
+from phantomzoo.cli import bench as bm
 from phantomzoo.envs.supply_chain_paper import (
     OrderUpToPolicy,
     PaperSupplyChainEnv,

@@ -27,7 +27,7 @@ from pathlib import Path
 import checks_overhead as co
 
 import phantomzoo as ph
-from phantomzoo import benchmarking as bm
+from phantomzoo.cli import bench as bm
 from phantomzoo.errors import PhantomZooError
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput.json"

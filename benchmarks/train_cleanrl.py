@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 import phantomzoo as ph
-from phantomzoo import benchmarking as bm
-from phantomzoo.evaluation import episode_returns
+from phantomzoo.cli import bench as bm
+from phantomzoo.experiments.evaluation import episode_returns
 from phantomzoo.policy import RandomPolicy
 from phantomzoo.registry import registered_envs
 

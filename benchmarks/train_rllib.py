@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import phantomzoo as ph
-from phantomzoo import benchmarking as bm
+from phantomzoo.cli import bench as bm
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "train_rllib.json"
 GOAL_FRACTION = 0.95

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 import phantomzoo as ph
-from phantomzoo import benchmarking as bm
+from phantomzoo.cli import bench as bm
 from phantomzoo.envs.digital_ads.agents import OBS_USER
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "train_sb3.json"

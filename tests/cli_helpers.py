@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from models import PingEnv
 
-from phantomzoo import registry, workflow
-from phantomzoo.cli import main
+from phantomzoo import registry
+from phantomzoo.cli import workflow
+from phantomzoo.cli.commands import main
 
 
 def _error_line(capsys, status: int, argv: list[str]) -> str:

@@ -10,8 +10,8 @@ from models import DelayedTurnEnv
 
 import phantomzoo as ph
 from phantomzoo.errors import ConfigError
-from phantomzoo.mapping import PolicySpec
-from phantomzoo.trained import MLPPolicy
+from phantomzoo.training.mapping import PolicySpec
+from phantomzoo.training.trained import MLPPolicy
 
 cleanrl = pytest.importorskip("phantomzoo.backends.cleanrl")
 

@@ -30,9 +30,9 @@ from ray.rllib.utils.pre_checks.env import check_multiagent_environments  # noqa
 import phantomzoo as ph  # noqa: E402
 from phantomzoo.backends import rllib  # noqa: E402
 from phantomzoo.errors import ConfigError  # noqa: E402
-from phantomzoo.mapping import PolicySpec, compile_policy_mapping  # noqa: E402
-from phantomzoo.trained import MLPPolicy  # noqa: E402
 from phantomzoo.training import EnvSource  # noqa: E402
+from phantomzoo.training.mapping import PolicySpec, compile_policy_mapping  # noqa: E402
+from phantomzoo.training.trained import MLPPolicy  # noqa: E402
 
 TINY = {"train_batch_size": 200, "minibatch_size": 100, "num_epochs": 1}
 # RLlib re-registers its gymnasium env id for every algorithm it builds.

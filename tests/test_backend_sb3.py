@@ -19,7 +19,7 @@ from phantomzoo.backends.sb3_vec import ActionCodec, EnvPool, PolicyVecEnv  # no
 from phantomzoo.envs.supply_chain import OrderUpToPolicy  # noqa: E402
 from phantomzoo.envs.type_toy import TYPE_VARIANCE, type_mse  # noqa: E402
 from phantomzoo.errors import ConfigError, TrainingError  # noqa: E402
-from phantomzoo.mapping import compile_policy_mapping  # noqa: E402
+from phantomzoo.training.mapping import compile_policy_mapping  # noqa: E402
 
 #: Tiny PPO: one small rollout per update, one epoch.
 TINY = {"n_envs": 2, "algorithm_kwargs": {"n_steps": 16, "batch_size": 32, "n_epochs": 1}}
@@ -123,7 +123,7 @@ def test_smoke_train_on_bundled_models(tmp_path, env, policies, config):
     result = _train(tmp_path, env, policies, config)
     assert result.backend == "sb3"
     assert set(result.policies) == set(policies)
-    assert all(isinstance(result.policies[p], ph.trained.MLPPolicy) for p in policies)
+    assert all(isinstance(result.policies[p], ph.MLPPolicy) for p in policies)
     assert result.history and result.history[-1]["timesteps"] > 0
     assert (tmp_path / "run" / "tensorboard").is_dir()
     evaluation = ph.evaluate(ph.make(env, **config), result.policies, num_episodes=2)
@@ -144,7 +144,7 @@ def test_fixed_policy_alongside_a_learnt_one(tmp_path):
     )
     assert 0 < result.history[-1]["metrics"]["SHOP2/stock"] <= 25
     assert isinstance(result.policies["fixed"], OrderUpToPolicy)
-    assert isinstance(result.policies["learnt"], ph.trained.MLPPolicy)
+    assert isinstance(result.policies["learnt"], ph.MLPPolicy)
     # The fixed shops played their order-up-to rule: far above random restocking.
     assert result.history[-1]["returns"]["fixed"] > 600
 

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from phantomzoo import benchmarking as bm
-from phantomzoo.cli import main
+from phantomzoo.cli import bench as bm
+from phantomzoo.cli.commands import main
 from phantomzoo.errors import ConfigError
 
 TINY = ["--shops", "1,10", "--min-seconds", "0.05"]
@@ -277,7 +277,7 @@ def test_baseline_returns_heuristic_beats_random():
 
 def test_benchmarking_imports_no_trainer_libraries():
     code = (
-        "import sys, phantomzoo.benchmarking, phantomzoo.cli; "
+        "import sys, phantomzoo.cli.bench, phantomzoo.cli.commands; "
         "bad = [m for m in ('torch', 'ray', 'stable_baselines3', 'supersuit') "
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from models import PingEnv
 
-from phantomzoo import cli_preflight, registry, workflow
-from phantomzoo.cli import main
+from phantomzoo import registry
+from phantomzoo.cli import preflight as cli_preflight
+from phantomzoo.cli import workflow
+from phantomzoo.cli.commands import main
 from phantomzoo.errors import ConfigError
 
 # Fixtures a_file, run_dir, fragile, no_training and error_line.

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from phantomzoo import cli, cli_preflight, workflow
-from phantomzoo.cli import main
+from phantomzoo.cli import commands as cli
+from phantomzoo.cli import preflight as cli_preflight
+from phantomzoo.cli import workflow
+from phantomzoo.cli.commands import main
 from phantomzoo.errors import ConfigError, ManifestError, TrainingInterrupted
 
 # Fixtures a_file, run_dir, fragile, no_training and error_line.

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import phantomzoo as ph
+from phantomzoo.cli.workflow import parse_config
 from phantomzoo.envs.digital_ads import RandomBidPolicy, ValueBidPolicy
 from phantomzoo.envs.supply_chain import OrderUpToPolicy
 from phantomzoo.envs.supply_chain_paper import CostTablePolicy
 from phantomzoo.errors import ConfigError
 from phantomzoo.samplers import NormalSampler, UniformFloatSampler
 from phantomzoo.validate import check_int, check_number, check_pair
-from phantomzoo.workflow import parse_config
 
 NAN, INF = float("nan"), float("inf")
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import phantomzoo as ph
-from phantomzoo import records
 from phantomzoo.errors import ConfigError, ManifestError, PolicyMappingError
 from phantomzoo.samplers import (
     DiscreteSampler,
@@ -19,6 +18,7 @@ from phantomzoo.samplers import (
     UniformFloatSampler,
     UniformIntSampler,
 )
+from phantomzoo.training import records
 
 
 @dataclasses.dataclass
@@ -145,7 +145,7 @@ def test_sampler_env_config_trains_saves_and_loads_back(tmp_path: Path) -> None:
     loaded = ph.load_policies(tmp_path / "policies")
     recorded = loaded.env_info["config"]["cost_of_carry"]
     assert recorded["$object"] == "UniformFloatSampler"
-    from phantomzoo import workflow
+    from phantomzoo.cli import workflow
 
     report = workflow.rollout_results(tmp_path, episodes=1)
     assert report["episodes"] == 1

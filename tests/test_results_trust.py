@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import phantomzoo as ph
-from phantomzoo import workflow
+from phantomzoo.cli import workflow
 from phantomzoo.errors import ManifestError, TrustError
 from phantomzoo.policy import RandomPolicy
-from phantomzoo.trained import MLPPolicy, TrainedPolicies
 from phantomzoo.training import EnvSource
-from phantomzoo.trust import TrustPolicy
+from phantomzoo.training.trained import MLPPolicy, TrainedPolicies
+from phantomzoo.training.trust import TrustPolicy
 
 OBS = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
 ACT = gym.spaces.Discrete(2)

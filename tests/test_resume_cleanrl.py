@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 
 import phantomzoo as ph
-from phantomzoo import training
-from phantomzoo.checkpoint import CheckpointStore
 from phantomzoo.errors import (
     CheckpointError,
     ConfigError,
     ResultsExistError,
     TrainingInterrupted,
 )
+from phantomzoo.training import api as training
+from phantomzoo.training.checkpoint import CheckpointStore
 
 pytest.importorskip("torch")
 
@@ -149,7 +149,7 @@ def test_a_kill_during_a_checkpoint_write_keeps_the_previous_one(
     _train("supply_chain_v0", tmp_path, timesteps=64)
     before = CheckpointStore(tmp_path).latest()
     assert before is not None
-    from phantomzoo import checkpoint
+    from phantomzoo.training import checkpoint
 
     def killed(path, payload):
         raise KeyboardInterrupt  # as if the process died while writing state.json

@@ -16,8 +16,8 @@ pytest.importorskip("ray.rllib", reason="the rllib backend needs: pip install 'p
 import phantomzoo as ph  # noqa: E402
 import phantomzoo.utils.rllib as ph_rllib  # noqa: E402
 from phantomzoo.backends import rllib  # noqa: E402
-from phantomzoo.checkpoint import CheckpointStore  # noqa: E402
 from phantomzoo.errors import CheckpointError, ConfigError, TrainingInterrupted  # noqa: E402
+from phantomzoo.training.checkpoint import CheckpointStore  # noqa: E402
 
 TINY = {"train_batch_size": 200, "minibatch_size": 100, "num_epochs": 1}
 POLICIES = {"a": ["A"], "b": ["B"]}

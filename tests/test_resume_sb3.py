@@ -25,8 +25,8 @@ torch = pytest.importorskip("torch")
 import phantomzoo as ph  # noqa: E402
 from phantomzoo.backends import _torch_state as ts  # noqa: E402
 from phantomzoo.backends import sb3_checkpoint  # noqa: E402
-from phantomzoo.checkpoint import CheckpointStore  # noqa: E402
 from phantomzoo.errors import CheckpointError, TrainingInterrupted  # noqa: E402
+from phantomzoo.training.checkpoint import CheckpointStore  # noqa: E402
 
 TINY = {"n_envs": 2, "algorithm_kwargs": {"n_steps": 16, "batch_size": 32, "n_epochs": 1}}
 SHOP = ("supply_chain_v0", {"shop": ["SHOP"]})

@@ -10,9 +10,9 @@ from models import ConstantPolicy, MortalEnv, PingEnv, TurnEnv
 import phantomzoo as ph
 from phantomzoo.envs.supply_chain import OrderUpToPolicy
 from phantomzoo.errors import ConfigError
+from phantomzoo.experiments.rollout import expand_ranges
 from phantomzoo.metrics import SimpleAgentMetric
 from phantomzoo.ranges import LinspaceRange, ListRange
-from phantomzoo.rollout import expand_ranges
 from phantomzoo.samplers import UniformFloatSampler
 
 HEURISTIC = {"SHOP": (OrderUpToPolicy, {"level": 25})}

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import phantomzoo as ph
+from phantomzoo.engine.spaces import reward_problem, space_mismatch
 from phantomzoo.errors import (
     ActionError,
     ConfigError,
@@ -15,7 +16,6 @@ from phantomzoo.errors import (
     ObservationError,
     RewardError,
 )
-from phantomzoo.spacecheck import reward_problem, space_mismatch
 
 NAN, INF = float("nan"), float("inf")
 

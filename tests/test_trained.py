@@ -7,7 +7,7 @@ import pytest
 import phantomzoo as ph
 from phantomzoo.envs.supply_chain import OrderUpToPolicy
 from phantomzoo.errors import TrainingError
-from phantomzoo.trained import MLPPolicy, space_from_json, space_to_json
+from phantomzoo.training.trained import MLPPolicy, space_from_json, space_to_json
 
 
 def _mlp(action_space, seed=0, **kwargs):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from phantomzoo.trained import TrainedPolicies
+from phantomzoo.training.trained import TrainedPolicies
 
 from .agents import THEMES, AdvertiserAgent
 from .baselines import RandomBidPolicy, ValueBidPolicy
@@ -69,7 +69,7 @@ def plots(
     policies: TrainedPolicies, out_dir: Path, seed: int = 0, env_config: dict | None = None
 ) -> list[Path]:
     """Paper figure 4 (win probability vs travel budget) and figure 5 (cost per click)."""
-    from phantomzoo import plots as pz_plots
+    from phantomzoo.cli import plots as pz_plots
 
     config = dict(env_config or {})
     budgets = np.linspace(5.0, 20.0, 4)

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 import phantomzoo as ph
+from phantomzoo.engine.checks import check_level
 from phantomzoo.errors import ConfigError
-from phantomzoo.runtime_checks import check_level
 from phantomzoo.samplers import UniformFloatSampler
 from phantomzoo.validate import check_int
 
@@ -73,7 +73,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         connection_rate: The probability used when ``stochastic_edges`` is true.
         check_observations: Older debug switch: ``True`` means ``checks="full"``.
         checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
-            :class:`~phantomzoo.runtime_checks.RuntimeChecks`).
+            :class:`~phantomzoo.engine.checks.RuntimeChecks`).
 
     ``advertisers_per_family`` is an int in 1..100,000, ``num_steps`` in 1..10**9,
     bids and budgets finite numbers with ``0 < min_bid <= max_bid`` and ``min_bid <=

@@ -8,7 +8,7 @@ from typing import Any
 import phantomzoo as ph
 from phantomzoo.metrics import SimpleAgentMetric
 from phantomzoo.policy import RandomPolicy
-from phantomzoo.trained import TrainedPolicies
+from phantomzoo.training.trained import TrainedPolicies
 
 from .heuristics import OrderUpToPolicy, best_order_up_to
 from .model import ShopAgent
@@ -40,7 +40,7 @@ def plots(
     policies: TrainedPolicies, out_dir: Path, seed: int = 0, env_config: dict | None = None
 ) -> list[Path]:
     """The tutorial's four histograms from 20 rollouts of ``policies``."""
-    from phantomzoo import plots as pz_plots
+    from phantomzoo.cli import plots as pz_plots
 
     shop = "SHOP"
     metrics = {

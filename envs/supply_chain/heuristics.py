@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from phantomzoo.errors import ConfigError
-from phantomzoo.evaluation import episode_returns, policy_act_fn
+from phantomzoo.experiments.evaluation import episode_returns, policy_act_fn
 from phantomzoo.policy import Policy
 from phantomzoo.validate import check_number
 

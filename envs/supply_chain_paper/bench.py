@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from phantomzoo.policy import RandomPolicy
-from phantomzoo.trained import TrainedPolicies
+from phantomzoo.training.trained import TrainedPolicies
 
 from .heuristics import best_order_up_to_by_cost, cost_table_policy
 from .model import PaperSupplyChainEnv, ShopAgent
@@ -38,7 +38,7 @@ def plots(
     policies: TrainedPolicies, out_dir: Path, seed: int = 0, env_config: dict | None = None
 ) -> list[Path]:
     """Mean restock quantity against the cost of carry (paper figure 7)."""
-    from phantomzoo import plots as pz_plots
+    from phantomzoo.cli import plots as pz_plots
 
     costs, restocks = [], []
     for cost in np.linspace(0.1, 1.0, 7):

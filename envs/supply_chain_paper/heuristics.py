@@ -20,9 +20,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from phantomzoo import evaluation
 from phantomzoo.errors import ConfigError
-from phantomzoo.evaluation import policy_act_fn
+from phantomzoo.experiments import evaluation
+from phantomzoo.experiments.evaluation import policy_act_fn
 from phantomzoo.policy import Policy
 from phantomzoo.validate import check_number
 
@@ -127,7 +127,7 @@ def episode_returns(
 ) -> dict[AgentID, np.ndarray]:
     """Play ``num_episodes`` episodes (seeds ``seed``, ``seed + 1``, ...) of the env.
 
-    :func:`phantomzoo.evaluation.episode_returns` (the acting-agents protocol), also
+    :func:`phantomzoo.experiments.evaluation.episode_returns` (the acting-agents protocol), also
     accepting one policy shared by every agent.
 
     Args:

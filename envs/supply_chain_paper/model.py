@@ -17,8 +17,8 @@ import gymnasium as gym
 import numpy as np
 
 import phantomzoo as ph
+from phantomzoo.engine.checks import check_level
 from phantomzoo.errors import ConfigError
-from phantomzoo.runtime_checks import check_level
 from phantomzoo.samplers import Sampler, UniformFloatSampler
 from phantomzoo.validate import check_int, check_total_agents
 
@@ -263,7 +263,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             (episode randomness comes from ``reset(seed=...)``).
         check_observations: Older debug switch: ``True`` means ``checks="full"``.
         checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
-            :class:`~phantomzoo.runtime_checks.RuntimeChecks`).
+            :class:`~phantomzoo.engine.checks.RuntimeChecks`).
 
     Counts are ints >= 1 (``num_shops`` at most 100,000, ``customers_per_shop``
     10,000, ``max_order``, ``shop_max_stock`` and ``num_cycles`` 10**9; at most

@@ -24,17 +24,17 @@ from .agents import Agent, StrategicAgent, msg_handler
 from .context import Context
 from .env import PhantomEnv
 from .errors import PhantomZooError
-from .evaluation import evaluate
+from .experiments.evaluation import evaluate
+from .experiments.rollout import Rollout, evaluate_policy, rollout
 from .fsm import FiniteStateMachineEnv, FSMEnvView, FSMStage, StackelbergEnv
-from .mapping import PolicyMapping, PolicySpec, compile_policy_mapping
 from .message import Message, MsgPayload, msg_payload
 from .network import Network, StochasticNetwork
 from .policy import Policy
 from .registry import make, register, registered_envs, spec
-from .rollout import Rollout, evaluate_policy, rollout
 from .supertype import Supertype
-from .trained import MLPPolicy, TrainedPolicies, load_policies
-from .training import TrainingResult, train
+from .training.api import TrainingResult, train
+from .training.mapping import PolicyMapping, PolicySpec, compile_policy_mapping
+from .training.trained import MLPPolicy, TrainedPolicies, load_policies
 from .views import AgentView, EnvView
 
 AgentID = agents.AgentID

@@ -27,7 +27,7 @@ from typing import Any
 
 from pettingzoo import ParallelEnv
 
-from .engine import ModelEngine
+from .engine.core import ModelEngine
 from .network import Network
 from .supertype import Supertype
 
@@ -59,7 +59,7 @@ class PhantomEnv(ModelEngine, ParallelEnv):
         checks: Runtime checks: ``"first"`` (default) checks the first observation,
             reward and action of each agent per episode (and every reward's finiteness),
             ``"full"`` checks every step against the spaces' bounds too (debugging),
-            ``"off"`` checks nothing. See :class:`~phantomzoo.runtime_checks.RuntimeChecks`.
+            ``"off"`` checks nothing. See :class:`~phantomzoo.engine.checks.RuntimeChecks`.
         check_observations: Older switch: ``True`` means ``checks="full"``.
     """
 

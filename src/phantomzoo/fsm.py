@@ -43,7 +43,7 @@ from typing import Any
 from pettingzoo import AECEnv
 
 from .agents import StrategicAgent
-from .engine import ModelEngine
+from .engine.core import ModelEngine
 from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts

@@ -24,13 +24,7 @@ from pettingzoo import AECEnv
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from .errors import (
-    ConfigError,
-    ConformanceError,
-    NetworkError,
-    ObservationError,
-    RewardError,
-)
+from .errors import ConfigError, ConformanceError, NetworkError, ObservationError, RewardError
 from .supertype import Supertype
 from .validate import check_int
 

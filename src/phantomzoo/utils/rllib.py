@@ -2,8 +2,8 @@
 
 ``train`` runs :func:`phantomzoo.train` with the RLlib backend; ``rollout`` and
 ``evaluate_policy`` load the policies a training run saved (from any backend) and call
-:func:`phantomzoo.rollout` / :func:`phantomzoo.evaluate_policy`. Nothing here imports Ray:
-the backend is loaded only when ``train`` runs.
+:func:`phantomzoo.rollout` / :func:`phantomzoo.evaluate_policy`. Nothing here imports
+Ray: the backend is loaded only when ``train`` runs.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..experiments.rollout import Rollout
+from ..experiments.rollout import evaluate_policy as _evaluate_policy
+from ..experiments.rollout import rollout as _rollout
 from ..metrics import Metric
-from ..rollout import Rollout
-from ..rollout import evaluate_policy as _evaluate_policy
-from ..rollout import rollout as _rollout
-from ..trained import load_policies
-from ..training import TrainingResult
-from ..training import train as _train
+from ..training.api import TrainingResult
+from ..training.api import train as _train
+from ..training.trained import load_policies
 
 
 def train(
@@ -45,7 +45,7 @@ def train(
     results sub-directory).
     ``checkpoint_freq=N`` saves a checkpoint every N training iterations (``0``: none; on top of the
     periodic and final checkpoints of :func:`phantomzoo.train`, see
-    :mod:`phantomzoo.checkpoint`); a run stopped by SIGINT/SIGTERM continues with
+    :mod:`phantomzoo.training.checkpoint`); a run stopped by SIGINT/SIGTERM continues with
     ``phantomzoo.train(..., backend="rllib", results_dir=..., resume=True)``.
 
     Raises:

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .errors import (
+from ..errors import (
     ActionError,
     ConfigError,
     EpisodeOverError,
@@ -22,7 +22,7 @@ from .errors import (
     ObservationError,
     RewardError,
 )
-from .spacecheck import reward_problem, short_repr, space_mismatch
+from .spaces import reward_problem, short_repr, space_mismatch
 
 AgentID = Hashable
 

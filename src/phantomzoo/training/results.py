@@ -21,15 +21,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import records
-from .checkpoint import Checkpoint, CheckpointStore
-from .errors import (
+from ..errors import (
     CheckpointError,
     ConfigError,
     PolicyMappingError,
     ResultsExistError,
     TrainingError,
 )
+from . import records
+from .checkpoint import Checkpoint, CheckpointStore
 from .files import atomic_write_json, writable_directory
 from .mapping import PolicyMapping
 

@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .metrics import Metric, MetricRecorder
-from .policy import Policy
-from .ranges import Range
-from .supertype import Supertype
-from .trained import TrainedPolicies, load_policies
-from .training import resolve_env
+from ..errors import ConfigError
+from ..metrics import Metric, MetricRecorder
+from ..policy import Policy
+from ..ranges import Range
+from ..supertype import Supertype
+from ..training.api import resolve_env
+from ..training.trained import TrainedPolicies, load_policies
 
 AgentID = Hashable
 

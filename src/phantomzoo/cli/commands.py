@@ -14,7 +14,7 @@ The command line never shows a raw traceback:
   be written, a malformed results directory) prints one line,
   ``phantomzoo: error: ...``, to stderr and exits with status 2. Paths, environment
   keywords and budgets are checked before any training or measuring time is spent
-  (:mod:`phantomzoo.cli_preflight`).
+  (:mod:`phantomzoo.cli.preflight`).
 * anything unexpected prints ``phantomzoo: internal error: ...`` naming the file the
   full traceback was written to, and exits with status 1.
 * Ctrl-C or SIGTERM prints ``phantomzoo: interrupted...`` and exits with status 130;
@@ -34,11 +34,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import cli_preflight as preflight
-from .cli_args import wants_debug
-from .cli_parser import NORMAL_SECONDS, PROG, QUICK_SECONDS, build_parser
-from .cli_report import report_failure, report_interrupt
-from .errors import ConfigError, ResultsExistError, TrainingInterrupted
+from ..errors import ConfigError, ResultsExistError, TrainingInterrupted
+from . import preflight
+from .args import wants_debug
+from .parser import NORMAL_SECONDS, PROG, QUICK_SECONDS, build_parser
+from .report import report_failure, report_interrupt
 
 __all__ = ["PROG", "build_parser", "main"]
 
@@ -49,7 +49,7 @@ BENCH_ENVS = ("supply_chain_v0",)
 # --------------------------------------------------------------------------- list
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the registered environments and the available trainer backends."""
-    from .registry import registered_envs
+    from ..registry import registered_envs
 
     envs = registered_envs()
     print("Environments:")
@@ -152,10 +152,10 @@ def _refuse_existing_run(directory: Path, flag: str, fix: str, overwrite: bool =
 
     Files that are not a phantomzoo run are always refused; a run only without
     ``overwrite`` (``fix`` says what to do). The same rule training applies
-    (:mod:`phantomzoo.results`), checked here before any measuring or training time
+    (:mod:`phantomzoo.training.results`), checked here before any measuring or training time
     is spent.
     """
-    from .results import RUN_FILES
+    from ..training.results import RUN_FILES
 
     if not directory.is_dir():
         return
@@ -264,7 +264,7 @@ def _check_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Train, evaluate against baselines, plot; add throughput for the supply chain."""
-    from . import benchmarking as bm
+    from . import bench as bm
     from .workflow import bench, bench_table
 
     config = _check_bench(args)

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .registry import make
+from ..errors import ConfigError
+from ..registry import make
 
 #: Phantom 2.2 on the reference machine, in shop-steps per second by number of shops.
 #: (With one shop an env-step is a shop-step: 11,600 env-steps/s.) No other sizes were
@@ -511,7 +511,7 @@ def supply_chain_goal(
     ">= goal_fraction of the heuristic within goal_seconds of wall time", and returns the
     rows and verdict (the training benchmark scripts share this).
     """
-    from .evaluation import evaluate
+    from ..experiments.evaluation import evaluate
 
     base = baseline_returns(num_episodes=episodes, seed=0)
     mean, std = evaluate(make("supply_chain_v0"), result.policies, episodes, seed=0)["policies"][

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .policy import Policy
-from .trained import TrainedPolicies
+from ..errors import ConfigError
+from ..policy import Policy
+from ..training.trained import TrainedPolicies
 
 AgentID = Hashable
 ActFn = Callable[[dict[AgentID, Any]], dict[AgentID, Any]]

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .cli_report import one_line
-from .errors import ConfigError, ManifestError, PhantomZooError
+from ..errors import ConfigError, ManifestError, PhantomZooError
+from .report import one_line
 
 
 # --------------------------------------------------------------------------- cleanup
@@ -189,7 +189,7 @@ def check_env_config(env_id: str, config: Mapping[str, Any], seed: int = 0) -> N
         PhantomZooError: the environment's own typed error (unknown env, bad key).
         ConfigError: a constructor or the first step failed, or gave a non-finite reward.
     """
-    from .registry import spec
+    from ..registry import spec
 
     spec(env_id)  # an unknown id: RegistryError with a "did you mean" hint
     problem = _trial(env_id, dict(config), seed)
@@ -231,7 +231,7 @@ class _Inconclusive(Exception):
 
 def _trial(env_id: str, config: dict[str, Any], seed: int) -> BaseException | None:
     """The exception one build-reset-step of the env raises, or None if it worked."""
-    from .registry import make
+    from ..registry import make
 
     try:
         env = make(env_id, **config)

@@ -16,14 +16,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .agents import Agent, StrategicAgent
-from .context import Context
-from .errors import ActionError, AgentDefinitionError, NetworkError, SupertypeError
-from .network import Network
-from .runtime_checks import RuntimeChecks, check_level, check_seed
-from .spacecheck import space_mismatch
-from .supertype import Supertype
-from .views import EnvView
+from ..agents import Agent, StrategicAgent
+from ..context import Context
+from ..errors import ActionError, AgentDefinitionError, NetworkError, SupertypeError
+from ..network import Network
+from ..supertype import Supertype
+from ..views import EnvView
+from .checks import RuntimeChecks, check_level, check_seed
+from .spaces import space_mismatch
 
 AgentID = Hashable
 
@@ -32,7 +32,7 @@ class ModelEngine(RuntimeChecks):
     """Runs a network of agents; mixed into :class:`~phantomzoo.PhantomEnv` and friends.
 
     Runtime checks of observations, rewards and actions come from
-    :class:`~phantomzoo.runtime_checks.RuntimeChecks` (``checks="off"|"first"|"full"``).
+    :class:`~phantomzoo.engine.checks.RuntimeChecks` (``checks="off"|"first"|"full"``).
     """
 
     def _init_engine(

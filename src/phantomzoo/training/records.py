@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from . import ranges, samplers
-from .errors import ConfigError, ManifestError
-from .supertype import Supertype
+from .. import ranges, samplers
+from ..errors import ConfigError, ManifestError
+from ..supertype import Supertype
 
 #: The classes a record may name, and nothing else.
 RECORDABLE_CLASSES: dict[str, type] = {

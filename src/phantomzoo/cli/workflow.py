@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, ManifestError
-from .evaluation import episode_returns, policy_act_fn
-from .records import decode
-from .registry import EnvSpec, make, spec
-from .trained import TrainedPolicies, load_policies
-from .training import DEFAULT_CHECKPOINT_SECONDS, EnvSource, TrainingResult, train
+from ..errors import ConfigError, ManifestError
+from ..experiments.evaluation import episode_returns, policy_act_fn
+from ..registry import EnvSpec, make, spec
+from ..training.api import DEFAULT_CHECKPOINT_SECONDS, EnvSource, TrainingResult, train
+from ..training.records import decode
+from ..training.trained import TrainedPolicies, load_policies
 
 #: Budget used when neither timesteps nor seconds are given.
 DEFAULT_SECONDS = 60.0
@@ -116,12 +116,12 @@ def resume_training(
     The run is rebuilt from the checkpoint's own record (backend, environment, policy
     mapping, seed, options), under the same rules as any loaded results directory:
     only registered environments, and fixed-policy classes of phantomzoo or already
-    imported, unless ``trust=True`` with an ``allow`` list (:mod:`phantomzoo.trust`).
+    imported, unless ``trust=True`` with an ``allow`` list (:mod:`phantomzoo.training.trust`).
     The budget is the original one unless ``timesteps`` / ``seconds`` give a new total.
     """
-    from .checkpoint import CheckpointStore
-    from .errors import CheckpointError
-    from .trust import TrustPolicy
+    from ..errors import CheckpointError
+    from ..training.checkpoint import CheckpointStore
+    from ..training.trust import TrustPolicy
 
     directory = Path(results_dir)
     if not directory.is_dir():
@@ -211,15 +211,15 @@ def rollout_results(
 ) -> dict[str, Any]:
     """Replay the policies saved by a training run; optionally write JSON lines to ``out``.
 
-    The directory is untrusted input (:mod:`phantomzoo.manifest`, :mod:`phantomzoo.trust`):
-    its environment must be registered, unless ``trust=True`` with an ``allow`` list
-    covers its import path.
+    The directory is untrusted input (:mod:`phantomzoo.training.manifest`,
+    :mod:`phantomzoo.training.trust`): its environment must be registered, unless
+    ``trust=True`` with an ``allow`` list covers its import path.
 
     Returns:
         ``{"env": ..., "episodes": n, "returns": {agent_id: (mean, std)}}``.
     """
-    from .rollout import rollout
-    from .trust import TrustPolicy
+    from ..experiments.rollout import rollout
+    from ..training.trust import TrustPolicy
 
     directory = Path(results_dir)
     if not directory.is_dir():
@@ -368,7 +368,7 @@ BENCH_COLUMNS: list[tuple[str, str, str]] = [
 
 def bench_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """The comparison table of :func:`bench` as aligned text."""
-    from .benchmarking import format_table
+    from .bench import format_table
 
     shown = [{**r, "return": f"{r['mean']:.1f} ± {r['std']:.1f}"} for r in rows]
     return format_table(shown, BENCH_COLUMNS)

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import ManifestError, TrustError
+from ..errors import ManifestError, TrustError
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _OWN_PACKAGE = "phantomzoo"
@@ -89,7 +89,7 @@ class TrustPolicy:
 
     def policy_class(self, path: str, where: str) -> type:
         """The class at ``path``, imported only when allowed, checked to be a Policy."""
-        from .policy import Policy
+        from ..policy import Policy
 
         module, qualname = split_path(path, where)
         own = module == _OWN_PACKAGE or module.startswith(_OWN_PACKAGE + ".")

@@ -2,7 +2,7 @@
 
 The parser never prints usage or exits by itself: a mistake raises
 :class:`~phantomzoo.errors.ConfigError`, which :func:`phantomzoo.cli.main` reports on
-one line. Values are checked by the types in :mod:`phantomzoo.cli_args`.
+one line. Values are checked by the types in :mod:`phantomzoo.cli.args`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import cli_args as types
-from .errors import ConfigError
+from ..errors import ConfigError
+from . import args as types
 
 PROG = "phantomzoo"
 
@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from . import __version__
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_debug(parser, False)

@@ -5,9 +5,9 @@ perceptron evaluated with NumPy), so rollouts, evaluation and the CLI use traine
 policies the same way whichever backend produced them, without importing the trainer.
 :class:`TrainedPolicies` groups the policies of a mapping; it saves to a directory as
 ``manifest.json`` plus one ``.npz`` file per learnt policy, and loads as untrusted
-input: nothing is unpickled, every entry is checked (:mod:`phantomzoo.manifest`) and no
+input: nothing is unpickled, every entry is checked (:mod:`phantomzoo.training.manifest`) and no
 module named by the manifest is imported without the user's consent
-(:mod:`phantomzoo.trust`).
+(:mod:`phantomzoo.training.trust`).
 
 Action conventions of :class:`MLPPolicy`:
 
@@ -27,9 +27,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .errors import TrainingError
+from ..errors import TrainingError
+from ..policy import Policy
 from .manifest import FORMAT, FORMAT_VERSION
-from .policy import Policy
 
 AgentID = Hashable
 _ACTIVATIONS = {
@@ -316,9 +316,9 @@ class TrainedPolicies:
     ) -> TrainedPolicies:
         """Load policies saved by :meth:`save`, treating the directory as untrusted.
 
-        Nothing is unpickled, every entry is checked (:mod:`phantomzoo.manifest`), and a
+        Nothing is unpickled, every entry is checked (:mod:`phantomzoo.training.manifest`), and a
         fixed policy's class is imported only if its module is phantomzoo's, is already
-        imported, or is covered by ``allow`` with ``trust=True`` (:mod:`phantomzoo.trust`).
+        imported, or is covered by ``allow`` with ``trust=True`` (:mod:`phantomzoo.training.trust`).
         """
         from .manifest import load_trained
         from .trust import TrustPolicy

@@ -12,8 +12,9 @@ problem, anything that is not exactly what :meth:`TrainedPolicies.save` writes:
 * weights have the wrong dimensions, disagree with the recorded spaces or with each
   other, are not floating point, or hold NaN/inf.
 
-Fixed policies name their class; it is resolved under :class:`~phantomzoo.trust.TrustPolicy`,
-so nothing is imported unless the user opted in (see :mod:`phantomzoo.trust`).
+Fixed policies name their class; it is resolved under
+:class:`~phantomzoo.training.trust.TrustPolicy`, so nothing is imported unless the user
+opted in (see :mod:`phantomzoo.training.trust`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .errors import ManifestError, PhantomZooError
+from ..errors import ManifestError, PhantomZooError
 from .trust import TrustPolicy
 
 FORMAT = "phantomzoo-policies"

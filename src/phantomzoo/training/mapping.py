@@ -19,9 +19,9 @@ from typing import Any
 
 import gymnasium as gym
 
-from .agents import Agent
-from .errors import PolicyMappingError
-from .policy import Policy
+from ..agents import Agent
+from ..errors import PolicyMappingError
+from ..policy import Policy
 
 AgentID = Hashable
 PolicyID = str

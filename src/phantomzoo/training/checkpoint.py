@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CheckpointError, ManifestError
+from ..errors import CheckpointError, ManifestError
 from .files import atomic_write_json, atomic_write_npz
 from .manifest import read_json
 from .records import NOT_SCALAR, plain_scalar

@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 from typing import TextIO
 
-from .errors import PhantomZooError
+from ..errors import PhantomZooError
 
 PROG = "phantomzoo"
 

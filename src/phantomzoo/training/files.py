@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
