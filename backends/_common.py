@@ -19,8 +19,8 @@ import numpy as np
 
 from phantomzoo.metrics import Metric, MetricRecorder
 from phantomzoo.training.mapping import PolicyMapping
+from phantomzoo.types import AgentID
 
-AgentID = Hashable
 #: Step budgets at least this large mean "until the wall-time budget runs out".
 UNBOUNDED = 10**12
 

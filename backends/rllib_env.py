@@ -7,7 +7,7 @@ build it from ``job.env_source`` through :func:`_make_env`, registered by the ba
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -16,8 +16,8 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from phantomzoo.backends._common import EpisodeTracker
 from phantomzoo.training.mapping import PolicyMapping
+from phantomzoo.types import AgentID
 
-AgentID = Hashable
 SUMMARY_KEY = "phantomzoo_episodes"
 
 

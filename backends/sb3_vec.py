@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -52,10 +52,10 @@ from phantomzoo.agents import StrategicAgent
 from phantomzoo.errors import ConfigError, TrainingError
 from phantomzoo.metrics import Metric
 from phantomzoo.training.mapping import PolicyMapping
+from phantomzoo.types import AgentID
 
 from ._common import EpisodeTracker
 
-AgentID = Hashable
 #: ``actor(observations of shape (n, obs_dim)) -> n env actions``.
 Actor = Callable[[np.ndarray], Sequence[Any]]
 _MAX_EPISODES_WITHOUT_DECISION = 1000

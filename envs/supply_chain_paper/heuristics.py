@@ -14,7 +14,7 @@ Episodes are played through the acting-agents protocol (``acting_reset`` /
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -24,12 +24,12 @@ from phantomzoo.errors import ConfigError
 from phantomzoo.experiments import evaluation
 from phantomzoo.experiments.evaluation import policy_act_fn
 from phantomzoo.policy import Policy
+from phantomzoo.types import AgentID
 from phantomzoo.validate import check_number
 
 from ..supply_chain.heuristics import order_up_to_config
 from .model import LEFTOVER, PaperSupplyChainEnv
 
-AgentID = Hashable
 ActFn = Callable[[dict[AgentID, Any]], dict[AgentID, Any]]
 
 #: Costs of carry tabulated by default (they span the default range 0.1-1.0).

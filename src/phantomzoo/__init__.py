@@ -35,9 +35,8 @@ from .supertype import Supertype
 from .training.api import TrainingResult, train
 from .training.mapping import PolicyMapping, PolicySpec, compile_policy_mapping
 from .training.trained import MLPPolicy, TrainedPolicies, load_policies
+from .types import AgentID  # noqa: E402  (Phantom: ph.AgentID)
 from .views import AgentView, EnvView
-
-AgentID = agents.AgentID
 
 __version__ = "0.1.0"
 

@@ -17,11 +17,12 @@ A handler (and ``generate_messages``, ``decode_action``) returns ``None`` or a l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AgentDefinitionError, MessageError
 from .message import Message, MsgPayload
+from .types import AgentID
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from .supertype import Supertype
     from .views import AgentView
 
-AgentID = Hashable
 Outgoing = Sequence[tuple[AgentID, MsgPayload]]
 F = TypeVar("F", bound=Callable[..., Any])
 

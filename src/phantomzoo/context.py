@@ -9,18 +9,17 @@ observability rather than leaving it to convention.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import NetworkError
+from .types import AgentID
 from .views import AgentView, EnvView
 
 if TYPE_CHECKING:
     from .agents import Agent
-
-AgentID = Hashable
 
 
 class _ContextHost:

@@ -22,7 +22,7 @@ and ``step``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pettingzoo import ParallelEnv
@@ -30,8 +30,8 @@ from pettingzoo import ParallelEnv
 from .engine.core import ModelEngine
 from .network import Network
 from .supertype import Supertype
+from .types import AgentID
 
-AgentID = Hashable
 StepResult = tuple[
     dict[AgentID, Any],
     dict[AgentID, float],

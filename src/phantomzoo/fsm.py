@@ -37,7 +37,7 @@ env as its only argument (bound methods are called with none).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pettingzoo import AECEnv
@@ -48,9 +48,8 @@ from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
 from .supertype import Supertype
+from .types import AgentID, StageID
 
-AgentID = Hashable
-StageID = Hashable
 __all__ = ["FSMEnvView", "FSMStage", "FiniteStateMachineEnv", "StackelbergEnv"]
 
 

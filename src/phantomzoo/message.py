@@ -34,12 +34,13 @@ inherited by subclasses::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import numpy as np
 
 from .errors import MessageError
+from .types import AgentID
 
 try:  # C-implemented getter used by namedtuple; fall back to itemgetter elsewhere.
     from collections import _tuplegetter as _getter  # type: ignore[attr-defined]
@@ -60,7 +61,6 @@ _RESERVED = {
     "_replace",
 }
 
-AgentID = Hashable
 T = TypeVar("T")
 
 

@@ -8,7 +8,7 @@ re-draws the edges on every environment reset from the episode's seeded generato
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,11 +17,11 @@ from .agents import Agent, StrategicAgent
 from .errors import MessageError, NetworkError
 from .message import Message, MsgPayload, check_payload_types
 from .resolvers import BatchResolver, Resolver
+from .types import AgentID
 
 if TYPE_CHECKING:
     from .context import Context
 
-AgentID = Hashable
 _tuple_new = tuple.__new__
 
 

@@ -12,19 +12,18 @@ is a list, append every message you deliver to it (rollouts record messages that
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ResolverError
+from .types import AgentID
 
 if TYPE_CHECKING:
     from .context import Context
     from .message import Message
     from .network import Network
-
-AgentID = Hashable
 
 
 class Resolver(ABC):

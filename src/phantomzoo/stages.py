@@ -10,15 +10,13 @@ built (:class:`~phantomzoo.fsm.FiniteStateMachineEnv`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import StageError
+from .types import AgentID, StageID
 from .views import EnvView
-
-AgentID = Hashable
-StageID = Hashable
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import copy
 import dataclasses
 import io
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,9 +26,9 @@ from pettingzoo.utils.conversions import parallel_to_aec
 
 from .errors import ConfigError, ConformanceError, NetworkError, ObservationError, RewardError
 from .supertype import Supertype
+from .types import AgentID
 from .validate import check_int
 
-AgentID = Hashable
 EnvFn = Callable[[], Any]
 
 

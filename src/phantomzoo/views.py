@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 
 
@@ -29,6 +28,3 @@ class EnvView:
 
     current_step: int
     proportion_time_elapsed: float
-
-
-AgentID = Hashable

@@ -8,7 +8,7 @@ a cost/benefit choice: see the class docstring and ``benchmarks/README.md``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -22,9 +22,8 @@ from ..errors import (
     ObservationError,
     RewardError,
 )
+from ..types import AgentID
 from .spaces import reward_problem, short_repr, space_mismatch
-
-AgentID = Hashable
 
 #: The levels of runtime checking (see :class:`RuntimeChecks`).
 CHECK_LEVELS = ("off", "first", "full")

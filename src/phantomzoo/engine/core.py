@@ -10,7 +10,7 @@ generated messages, message delivery, post-message hooks.
 from __future__ import annotations
 
 import gc
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -21,11 +21,10 @@ from ..context import Context
 from ..errors import ActionError, AgentDefinitionError, NetworkError, SupertypeError
 from ..network import Network
 from ..supertype import Supertype
+from ..types import AgentID
 from ..views import EnvView
 from .checks import RuntimeChecks, check_level, check_seed
 from .spaces import space_mismatch
-
-AgentID = Hashable
 
 
 class ModelEngine(RuntimeChecks):

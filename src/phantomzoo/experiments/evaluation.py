@@ -6,7 +6,7 @@ protocol (``acting_reset`` / ``acting_step``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -14,8 +14,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..policy import Policy
 from ..training.trained import TrainedPolicies
+from ..types import AgentID
 
-AgentID = Hashable
 ActFn = Callable[[dict[AgentID, Any]], dict[AgentID, Any]]
 
 

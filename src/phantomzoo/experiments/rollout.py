@@ -29,8 +29,7 @@ from ..ranges import Range
 from ..supertype import Supertype
 from ..training.api import resolve_env
 from ..training.trained import TrainedPolicies, load_policies
-
-AgentID = Hashable
+from ..types import AgentID
 
 
 @dataclass

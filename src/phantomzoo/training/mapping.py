@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +22,7 @@ import gymnasium as gym
 from ..agents import Agent
 from ..errors import PolicyMappingError
 from ..policy import Policy
-
-AgentID = Hashable
-PolicyID = str
+from ..types import AgentID, PolicyID
 
 
 @dataclass

@@ -20,7 +20,7 @@ Action conventions of :class:`MLPPolicy`:
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,9 @@ import numpy as np
 
 from ..errors import TrainingError
 from ..policy import Policy
+from ..types import AgentID
 from .manifest import FORMAT, FORMAT_VERSION
 
-AgentID = Hashable
 _ACTIVATIONS = {
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(x, 0.0),
