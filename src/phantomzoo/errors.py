@@ -116,3 +116,8 @@ class NotResetError(EpisodeOverError):
 
 class RewardError(PhantomZooError, ValueError):
     """A reward is not one finite number (NaN, infinity, ``None``, a string, an array)."""
+
+
+class DependencyNotInstalled(RegistryError, ImportError):
+    """An optional dependency (a trainer backend's torch, ray, ...) is not installed;
+    the message names the pip extra that provides it."""
