@@ -6,13 +6,14 @@ searches the level ``S`` that maximises mean episode return on fixed seeds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from phantomzoo.errors import ConfigError
-from phantomzoo.experiments.evaluation import episode_returns, policy_act_fn
+from phantomzoo.experiments.evaluation import pooled_returns
 from phantomzoo.policy import Policy
 from phantomzoo.validate import check_number
 
@@ -35,7 +36,10 @@ class OrderUpToPolicy(Policy):
         stock = float(observation[0]) * self.max_stock
         return np.array([max(0.0, self.level - stock)], dtype=np.float32)
 
-    def compute_actions(self, observations: list[Any]) -> list[Any]:
+    def compute_actions(
+        self, observations: Sequence[Any], rng: np.random.Generator | None = None
+    ) -> list[Any]:
+        """One order per observation, in one NumPy pass (deterministic: ``rng`` is unused)."""
         stock = np.asarray(observations, dtype=np.float64)[:, 0] * self.max_stock
         orders = np.maximum(0.0, self.level - stock).astype(np.float32)
         return list(orders.reshape(-1, 1))
@@ -61,9 +65,12 @@ def order_up_to_config(owner: str, config: dict[str, Any]) -> tuple[float, float
 def evaluate_policy_returns(
     env: Any, policy: Policy, num_episodes: int, seed: int = 0
 ) -> np.ndarray:
-    """Episode returns of every shop under one shared policy, shape (episodes * shops,)."""
-    returns = episode_returns(env, policy_act_fn(env, policy), num_episodes, seed)
-    return np.concatenate([returns[i] for i in env.possible_agents])
+    """Episode returns of every shop under one shared policy, shape (episodes * shops,).
+
+    The episodes are played by phantomzoo's one episode loop
+    (:func:`phantomzoo.experiments.evaluation.pooled_returns`).
+    """
+    return pooled_returns(env, policy, num_episodes, seed)
 
 
 def best_order_up_to(

@@ -14,7 +14,7 @@ Episodes are played through the acting-agents protocol (``acting_reset`` /
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -22,15 +22,13 @@ import numpy as np
 
 from phantomzoo.errors import ConfigError
 from phantomzoo.experiments import evaluation
-from phantomzoo.experiments.evaluation import policy_act_fn
+from phantomzoo.experiments.episodes import ActFn
 from phantomzoo.policy import Policy
 from phantomzoo.types import AgentID
 from phantomzoo.validate import check_number
 
 from ..supply_chain.heuristics import order_up_to_config
 from .model import LEFTOVER, PaperSupplyChainEnv
-
-ActFn = Callable[[dict[AgentID, Any]], dict[AgentID, Any]]
 
 #: Costs of carry tabulated by default (they span the default range 0.1-1.0).
 DEFAULT_COSTS: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -54,7 +52,10 @@ class OrderUpToPolicy(Policy):
     def compute_action(self, observation: Any) -> np.ndarray:
         return self.compute_actions([observation])[0]
 
-    def compute_actions(self, observations: list[Any]) -> list[Any]:
+    def compute_actions(
+        self, observations: Sequence[Any], rng: np.random.Generator | None = None
+    ) -> list[Any]:
+        """One order per observation, in one NumPy pass (deterministic: ``rng`` is unused)."""
         stock = np.asarray(observations, dtype=np.float64)[:, LEFTOVER] * self.max_stock
         orders = np.maximum(0.0, self.level - stock).astype(np.float32)
         return list(orders.reshape(-1, 1))
@@ -105,7 +106,10 @@ class CostTablePolicy(Policy):
     def compute_action(self, observation: Any) -> np.ndarray:
         return self.compute_actions([observation])[0]
 
-    def compute_actions(self, observations: list[Any]) -> list[Any]:
+    def compute_actions(
+        self, observations: Sequence[Any], rng: np.random.Generator | None = None
+    ) -> list[Any]:
+        """One order per observation, in one NumPy pass (deterministic: ``rng`` is unused)."""
         batch = np.asarray(observations, dtype=np.float64)
         stock = batch[:, LEFTOVER] * self.max_stock
         orders = np.maximum(0.0, self.level_for(batch[:, -1]) - stock).astype(np.float32)
@@ -127,8 +131,9 @@ def episode_returns(
 ) -> dict[AgentID, np.ndarray]:
     """Play ``num_episodes`` episodes (seeds ``seed``, ``seed + 1``, ...) of the env.
 
-    :func:`phantomzoo.experiments.evaluation.episode_returns` (the acting-agents protocol), also
-    accepting one policy shared by every agent.
+    :func:`phantomzoo.experiments.evaluation.episode_returns` (phantomzoo's one episode
+    loop over the acting-agents protocol), which also accepts one policy shared by every
+    agent.
 
     Args:
         env: Any phantomzoo env.
@@ -140,10 +145,6 @@ def episode_returns(
         The undiscounted return of each strategic agent in each episode, as
         ``{agent_id: array of shape (num_episodes,)}``.
     """
-    if not isinstance(num_episodes, int) or num_episodes < 1:
-        raise ConfigError(f"num_episodes must be an int >= 1, got {num_episodes!r}")
-    if isinstance(act, Policy):
-        act = policy_act_fn(env, act)
     return evaluation.episode_returns(env, act, num_episodes, seed)
 
 

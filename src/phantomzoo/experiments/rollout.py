@@ -5,12 +5,12 @@
 ``num_repeats`` times with seeds ``seed, seed + 1, ...`` and returns one :class:`Rollout`
 per episode. The episodes of one configuration run side by side and each policy acts
 for all of them in one batched call per step. Episodes that end early stop there:
-rollouts are never padded with steps that did not happen.
+rollouts are never padded with steps that did not happen. The episodes are played by
+:func:`phantomzoo.experiments.episodes.run_episodes`, the one episode loop.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import itertools
 import json
@@ -24,12 +24,13 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..metrics import Metric, MetricRecorder
-from ..policy import Policy
+from ..policy import Policy, checked_actions
 from ..ranges import Range
-from ..supertype import Supertype
 from ..training.api import resolve_env
 from ..training.trained import TrainedPolicies, load_policies
 from ..types import AgentID
+from .episodes import StepRecord, policies_act, run_episodes
+from .grids import expand_ranges
 
 
 @dataclass
@@ -222,48 +223,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# ------------------------------------------------------------------ range grids
-def _find_ranges(value: Any, path: str, found: dict[str, Range]) -> None:
-    if isinstance(value, Range):
-        found[path] = value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _find_ranges(item, f"{path}.{key}" if path else str(key), found)
-    elif isinstance(value, Supertype) and dataclasses.is_dataclass(value):
-        for f in dataclasses.fields(value):
-            _find_ranges(getattr(value, f.name), f"{path}.{f.name}", found)
-
-
-def _substitute(value: Any, path: str, chosen: Mapping[str, Any]) -> Any:
-    if path in chosen:
-        return chosen[path]
-    if isinstance(value, Mapping):
-        return {
-            k: _substitute(v, f"{path}.{k}" if path else str(k), chosen) for k, v in value.items()
-        }
-    if isinstance(value, Supertype) and dataclasses.is_dataclass(value):
-        changes = {
-            f.name: _substitute(getattr(value, f.name), f"{path}.{f.name}", chosen)
-            for f in dataclasses.fields(value)
-        }
-        return dataclasses.replace(value, **changes)
-    return value
-
-
-def expand_ranges(config: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every concrete configuration of ``config``'s ranges: ``[(params, config), ...]``."""
-    found: dict[str, Range] = {}
-    _find_ranges(dict(config), "", found)
-    if not found:
-        return [({}, copy.deepcopy(dict(config)))]
-    paths = list(found)
-    grid = []
-    for values in itertools.product(*(found[p].values() for p in paths)):
-        chosen = dict(zip(paths, values))
-        grid.append((chosen, _substitute(dict(config), "", chosen)))
-    return grid
-
-
 # ---------------------------------------------------------------------- rollout
 def _policies_for(
     env: Any, policies: Any, custom_policy_mapping: Mapping[AgentID, Any] | None
@@ -370,38 +329,42 @@ def _play(
     seed: int,
     rng: np.random.Generator | None,
 ) -> list[Rollout]:
-    observations = []
+    """Play one episode per env copy in lock-step and keep every step of each."""
     recorders = [MetricRecorder(metrics) for _ in envs]
     steps: list[list[Step]] = [[] for _ in envs]
-    for repeat, env in enumerate(envs):
-        obs, _ = env.acting_reset(seed=seed + repeat)
-        observations.append(obs)
-        if record_messages:
+    if record_messages:
+        for env in envs:  # a reset delivers no messages, so the log starts with step 0
             env.network.message_log = []
-    live = [n for n, env in enumerate(envs) if env.acting_agents]
-    while live:
-        batch = {(n, a): observations[n][a] for n in live for a in envs[n].acting_agents}
-        by_agent = policies.compute_actions(batch, rng=rng, agent_of=lambda key: key[1])
-        for n in live:
-            env = envs[n]
-            stage = getattr(env, "current_stage", None)
-            acting = env.acting_agents
-            actions = {a: by_agent[(n, a)] for a in acting}
-            seen = {a: observations[n][a] for a in acting}
-            obs, rewards, terms, truncs, infos = env.acting_step(actions)
-            messages = None
-            if record_messages:
-                messages, env.network.message_log = env.network.message_log, []
-            steps[n].append(
-                Step(len(steps[n]), seen, rewards, terms, truncs, infos, actions, messages, stage)
-            )
-            recorders[n].record(env, stage)
-            observations[n] = obs
-        live = [n for n in live if envs[n].acting_agents]
-    out = []
-    for repeat, env in enumerate(envs):
+
+    def on_step(record: StepRecord) -> None:
+        messages = None
         if record_messages:
-            env.network.message_log = None
+            network = record.env.network
+            messages, network.message_log = network.message_log, []
+        steps[record.copy].append(
+            Step(
+                record.step,
+                record.observations,
+                record.rewards,
+                record.terminations,
+                record.truncations,
+                record.infos,
+                dict(record.actions),
+                messages,
+                record.stage,
+            )
+        )
+        recorders[record.copy].record(record.env, record.stage)
+
+    try:
+        seeds = range(seed, seed + len(envs))
+        run_episodes(envs, policies_act(policies, rng), seeds, on_step)
+    finally:
+        if record_messages:
+            for env in envs:
+                env.network.message_log = None
+    out = []
+    for repeat in range(len(envs)):
         recorded = {k: np.asarray(v, dtype=float) for k, v in recorders[repeat].values.items()}
         out.append(Rollout(rollout_id, repeat, config, params, steps[repeat], recorded))
     return out
@@ -450,9 +413,6 @@ def evaluate_policy(
     for start in range(0, len(rows), max(1, batch_size)):
         chunk = rows[start : start + batch_size]
         batch = [o for _, o in chunk]
-        if rng is not None and hasattr(policy, "forward"):
-            actions = policy.compute_actions(batch, rng=rng)
-        else:
-            actions = policy.compute_actions(batch)
+        actions = checked_actions(policy, policy_id, batch, rng)
         out.extend((params, o, a) for (params, o), a in zip(chunk, actions))
     return out

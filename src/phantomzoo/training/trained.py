@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..errors import TrainingError
-from ..policy import Policy
+from ..policy import Policy, checked_actions
 from ..types import AgentID
 from .manifest import FORMAT, FORMAT_VERSION
 
@@ -239,8 +239,13 @@ class TrainedPolicies:
             observations: ``{agent_id: observation}``, or any keys when ``agent_of`` maps
                 each key to its agent id (e.g. ``(episode, agent_id)`` keys, so that
                 several episodes are served by one call per policy).
-            rng: Sample actions from this generator instead of acting deterministically.
+            rng: Sample actions from this generator instead of acting deterministically
+                (passed to every policy; see :mod:`phantomzoo.policy` for the contract).
             agent_of: Optional ``key -> agent_id`` function.
+
+        Raises:
+            TrainingError: an agent no policy covers.
+            ActionError: a policy returned other than one action per observation.
         """
         groups: dict[str, list[Any]] = {}
         for key in observations:
@@ -254,13 +259,11 @@ class TrainedPolicies:
                 ) from None
         actions: dict[Any, Any] = {}
         for policy_id, keys in groups.items():
-            policy = self.policies[policy_id]
             batch = [observations[k] for k in keys]
-            if isinstance(policy, MLPPolicy):
-                result = policy.compute_actions(batch, rng=rng)
-            else:
-                result = policy.compute_actions(batch)
+            result = checked_actions(self.policies[policy_id], policy_id, batch, rng)
             actions.update(zip(keys, result))
+        if len(groups) == 1:  # one policy: the actions are already in the keys' order
+            return actions
         return {k: actions[k] for k in observations}
 
     # -------------------------------------------------------------- persistence

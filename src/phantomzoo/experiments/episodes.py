@@ -1,0 +1,253 @@
+"""The one episode loop: play whole episodes of any phantomzoo env through the acting protocol.
+
+Every piece of phantomzoo that plays episodes with given policies (evaluation, rollouts,
+the bench workflow, the bundled models' heuristics, the conformance checks) goes through
+:func:`run_episodes`, so "how does a policy play an episode" has one answer.
+
+The loop speaks the acting-agents protocol every phantomzoo env has, parallel or staged:
+``acting_reset(seed=) -> (observations, infos)``, ``acting_agents`` (who acts next; empty
+once the episode is over) and ``acting_step(actions) -> (observations, rewards,
+terminations, truncations, infos)``.
+
+Several copies of an env can play in lock-step: each step, ``act`` is called ONCE with
+the observations of the acting agents of every live copy, so a policy serves them all
+with one batched call. A copy whose episode ended stops there (nothing is padded) and
+starts the next waiting seed, if any, when the whole wave has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from ..errors import ActionError, ConfigError
+from ..training.trained import TrainedPolicies
+from ..types import AgentID, StageID
+
+#: ``act(observations) -> actions`` for one env: ``{agent_id: observation}`` of the acting
+#: agents in, ``{agent_id: action}`` out.
+ActFn = Callable[[dict[AgentID, Any]], Mapping[AgentID, Any]]
+
+#: ``act(per_copy) -> per_copy_actions`` for env copies in lock-step: one
+#: ``{agent_id: observation}`` per live copy in, one ``{agent_id: action}`` per copy out
+#: (same order, same length).
+BatchActFn = Callable[[list[dict[AgentID, Any]]], Sequence[Mapping[AgentID, Any]]]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What ``on_step`` sees after one env copy took one step.
+
+    Attributes:
+        env: The env copy that stepped (its state is the one right after the step).
+        copy: Index of that copy in ``envs``.
+        episode: Index of the episode in ``seeds``.
+        seed: The episode's seed.
+        step: Index of the step within the episode (0 for the first).
+        stage: The stage the step was played in (``None`` for an env without stages).
+        observations: ``{agent_id: observation}`` the actions were chosen on.
+        actions: ``{agent_id: action}`` played.
+        next_observations / rewards / terminations / truncations / infos: What
+            ``acting_step`` returned.
+    """
+
+    env: Any
+    copy: int
+    episode: int
+    seed: int
+    step: int
+    stage: StageID
+    observations: dict[AgentID, Any]
+    actions: Mapping[AgentID, Any]
+    next_observations: dict[AgentID, Any]
+    rewards: dict[AgentID, float]
+    terminations: dict[AgentID, bool]
+    truncations: dict[AgentID, bool]
+    infos: dict[AgentID, dict[str, Any]]
+
+
+@dataclass
+class EpisodeRecord:
+    """One finished episode.
+
+    Attributes:
+        episode: Index of the episode in ``seeds``.
+        seed: Its seed.
+        copy: Index of the env copy that played it.
+        returns: Undiscounted return of every strategic agent (``possible_agents``, 0.0
+            for an agent never rewarded) and of any other rewarded agent.
+        num_steps: Number of ``acting_step`` calls the episode took.
+    """
+
+    episode: int
+    seed: int
+    copy: int
+    returns: dict[AgentID, float]
+    num_steps: int = 0
+
+
+OnStep = Callable[[StepRecord], None]
+
+
+def run_episodes(
+    envs: Any,
+    act: BatchActFn,
+    seeds: Iterable[int],
+    on_step: OnStep | None = None,
+) -> list[EpisodeRecord]:
+    """Play one episode per seed and return their records, in the order of ``seeds``.
+
+    Args:
+        envs: One env, or a sequence of distinct env copies played in lock-step. With
+            ``k`` copies the seeds are played in waves of ``k``: ``seeds[0:k]`` on
+            copies ``0..k-1``, then ``seeds[k:2k]``, and so on.
+        act: Called once per step of a wave with one ``{agent_id: observation}`` per
+            live copy (acting agents only), returning one ``{agent_id: action}`` per
+            copy in the same order; :func:`each_copy` lifts a one-env ``act`` and
+            :func:`policies_act` builds a batched one from policies.
+        seeds: The episodes' seeds (ints >= 0, at least one).
+        on_step: Called with a :class:`StepRecord` right after each copy's step.
+
+    Raises:
+        ConfigError: no env or seed, an env without the acting protocol, the same env
+            object twice, a seed that is not an int >= 0.
+        ActionError: ``act`` returned other than one action mapping per live copy.
+    """
+    copies = _check_envs(envs)
+    seeds = _check_seeds(seeds)
+    records: list[EpisodeRecord] = []
+    for start in range(0, len(seeds), len(copies)):
+        wave = seeds[start : start + len(copies)]
+        records.extend(_play_wave(copies[: len(wave)], act, wave, start, on_step))
+    return records
+
+
+def _play_wave(
+    copies: list[Any], act: BatchActFn, seeds: list[int], first: int, on_step: OnStep | None
+) -> list[EpisodeRecord]:
+    """Play ``seeds[n]`` on ``copies[n]`` side by side until every copy's episode ended."""
+    records = []
+    observations = []
+    for n, (env, seed) in enumerate(zip(copies, seeds)):
+        records.append(EpisodeRecord(first + n, seed, n, dict.fromkeys(env.possible_agents, 0.0)))
+        observations.append(env.acting_reset(seed=seed)[0])
+    live = [n for n, env in enumerate(copies) if env.acting_agents]
+    while live:
+        seen = [{a: observations[n][a] for a in copies[n].acting_agents} for n in live]
+        chosen = act(seen)
+        _check_chosen(chosen, len(live))
+        for n, obs, actions in zip(live, seen, chosen):
+            env, record = copies[n], records[n]
+            stage = _stage_of(env) if on_step is not None else None
+            result = env.acting_step(actions)
+            observations[n] = result[0]
+            totals = record.returns
+            for agent_id, reward in result[1].items():
+                totals[agent_id] = totals.get(agent_id, 0.0) + float(reward)
+            if on_step is not None:
+                step = StepRecord(
+                    env,
+                    n,
+                    record.episode,
+                    record.seed,
+                    record.num_steps,
+                    stage,
+                    obs,
+                    actions,
+                    *result,
+                )
+                on_step(step)
+            record.num_steps += 1
+        live = [n for n in live if copies[n].acting_agents]
+    return records
+
+
+def _stage_of(env: Any) -> StageID:
+    # TODO(issue 9, engine): read env.current_stage directly once every env has it
+    # (None when not staged); a PhantomEnv has no such attribute yet.
+    return getattr(env, "current_stage", None)
+
+
+def _check_chosen(chosen: Any, live: int) -> None:
+    try:
+        count = len(chosen)
+    except TypeError:
+        raise ActionError(
+            f"act returned {type(chosen).__name__}; it must return a list with one "
+            "{agent_id: action} mapping per live env copy"
+        ) from None
+    if count != live:
+        raise ActionError(
+            f"act returned {count} action mapping(s) for {live} live env copies; return "
+            "one {agent_id: action} mapping per copy, in the order given"
+        )
+
+
+def _check_envs(envs: Any) -> list[Any]:
+    copies = list(envs) if isinstance(envs, (list, tuple)) else [envs]
+    if not copies:
+        raise ConfigError("run_episodes needs at least one env; pass an env or a list of copies")
+    for env in copies:
+        if not all(hasattr(env, name) for name in ("acting_reset", "acting_step")):
+            raise ConfigError(
+                f"run_episodes needs phantomzoo envs (with acting_reset / acting_agents / "
+                f"acting_step), got {env!r}; build one with ph.make(...) or an env class"
+            )
+    if len({id(env) for env in copies}) != len(copies):
+        raise ConfigError(
+            "run_episodes got the same env object more than once; lock-step copies must be "
+            "distinct envs (build one per copy)"
+        )
+    return copies
+
+
+def _check_seeds(seeds: Iterable[int]) -> list[int]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ConfigError(f"seeds must be a sequence of ints >= 0, got {seeds!r}")
+    out = list(seeds)
+    if not out:
+        raise ConfigError("run_episodes needs at least one seed (one episode per seed)")
+    for seed in out:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ConfigError(
+                f"every seed must be an int >= 0, got {seed!r}; episodes are seeded so "
+                "that results repeat"
+            )
+    return [int(s) for s in out]
+
+
+# ------------------------------------------------------------------ act functions
+def each_copy(act: ActFn) -> BatchActFn:
+    """A lock-step ``act`` from a one-env ``act``: it is called once per live copy."""
+
+    def act_each(observations: list[dict[AgentID, Any]]) -> list[Mapping[AgentID, Any]]:
+        return [act(o) for o in observations]
+
+    return act_each
+
+
+_SECOND = itemgetter(1)
+
+
+def policies_act(policies: TrainedPolicies, rng: np.random.Generator | None = None) -> BatchActFn:
+    """A lock-step ``act`` calling each policy once per step for every live copy.
+
+    Args:
+        policies: The policies and their agent mapping.
+        rng: Sample actions from this generator (``None``: act deterministically). The
+            draws follow the order copy by copy, then agent by agent.
+    """
+    compute = policies.compute_actions
+
+    def act(observations: list[dict[AgentID, Any]]) -> list[Mapping[AgentID, Any]]:
+        if len(observations) == 1:
+            return [compute(observations[0], rng=rng)]
+        batch = {(n, a): o for n, obs in enumerate(observations) for a, o in obs.items()}
+        chosen = compute(batch, rng=rng, agent_of=_SECOND)
+        return [{a: chosen[(n, a)] for a in obs} for n, obs in enumerate(observations)]
+
+    return act
