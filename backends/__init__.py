@@ -53,9 +53,7 @@ def register_backend(name: str, module_path: str, extra: str | None = None) -> N
     """
     for what, value in (("name", name), ("module_path", module_path)):
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(
-                f"register_backend: {what} must be a non-empty string, got {value!r}"
-            )
+            raise ConfigError(f"register_backend: {what} must be a non-empty string, got {value!r}")
     if extra is not None and (not isinstance(extra, str) or not extra.strip()):
         raise ConfigError(f"register_backend: extra must be None or a pip extra, got {extra!r}")
     BACKENDS[name] = (module_path, extra or name)

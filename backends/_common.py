@@ -1,10 +1,31 @@
-"""Pieces every backend shares: episode bookkeeping, progress bar, TensorBoard logging.
+"""The backend contract, and the pieces every backend shares.
 
-:class:`EpisodeTracker` follows one environment copy through the acting-agents protocol
-and reports, at each episode end, the return of every policy (mean over the agents
-sharing it), the episode length and the user's metrics. :class:`TrainingLogger` shows a
-progress bar with the latest mean return per policy and writes TensorBoard event files
-(``returns/<policy>``, ``episode/length``, ``metrics/<name>``) into the results directory.
+**What a backend is.** One module, registered under a name (the ``phantomzoo.backends``
+entry-point group, or :func:`phantomzoo.backends.register_backend`), that defines:
+
+* ``train(job: TrainingJob) -> TrainingResult``: train ``job.mapping``'s learnt policies
+  within ``job``'s budget (:class:`~._budget.Budget`: ``timesteps``, ``iterations`` and the
+  ``max_seconds`` option, totals over resumed sessions), return every policy as a
+  ``TrainedPolicies`` (learnt ones exported to ``MLPPolicy``) and one
+  :class:`~._budget.HistoryRow` per iteration;
+* ``OPTIONS`` (the accepted option names) and ``check_options(options)``, which refuses
+  bad values before ``ph.train`` touches the results directory (build both from an Args
+  dataclass with :mod:`._options`);
+* ``SUPPORTS_CHECKPOINTS = True`` if it follows ``TrainingJob``'s checkpoint contract
+  (checkpoint when due, stop when asked, resume from ``job.resume``).
+
+Same seed, same result: episode seeds come from :func:`~._actions.seed_stream`, and a
+backend that changes torch's process-wide settings restores them
+(:func:`~._torch_state.torch_settings`).
+
+**Shared pieces.** :class:`EpisodeTracker` follows one environment copy through the
+acting-agents protocol and reports, at each episode end, the return of every policy
+(mean over the agents sharing it), the episode length and the user's metrics.
+:class:`TrainingLogger` shows a progress bar with the latest mean return per policy and
+writes TensorBoard event files (``returns/<policy>``, ``episode/length``,
+``metrics/<name>``) into the results directory. Acting (:class:`~._actions.ActionCodec`,
+:class:`~._actions.FixedActors`), budget and history rows (:mod:`._budget`) and option
+checks (:mod:`._options`) live in their own modules, re-exported here.
 """
 
 from __future__ import annotations
@@ -20,6 +41,27 @@ import numpy as np
 from phantomzoo.metrics import Metric, MetricRecorder
 from phantomzoo.training.mapping import PolicyMapping
 from phantomzoo.types import AgentID
+
+from ._actions import ActionCodec, FixedActors, episode_seed, seed_stream
+from ._budget import HISTORY_KEYS, Budget, HistoryRow, history_row
+from ._options import option, option_names, validate_options
+
+__all__ = [
+    "HISTORY_KEYS",
+    "UNBOUNDED",
+    "ActionCodec",
+    "Budget",
+    "EpisodeTracker",
+    "FixedActors",
+    "HistoryRow",
+    "TrainingLogger",
+    "episode_seed",
+    "history_row",
+    "option",
+    "option_names",
+    "seed_stream",
+    "validate_options",
+]
 
 #: Step budgets at least this large mean "until the wall-time budget runs out".
 UNBOUNDED = 10**12

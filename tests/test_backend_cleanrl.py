@@ -153,13 +153,35 @@ def test_delayed_reward_bookkeeping():
     learner = cleanrl.Learner(spec, args, num_envs=1, generator=torch.Generator().manual_seed(0))
     obs = np.zeros((2, 1))
     learner.act(obs, np.array([0, 1]), torch.Generator().manual_seed(1))  # X: 0, Y: 1
-    learner.reward(np.array([0]), np.array([1.0]))  # X's reward for transition 0
+    learner.buffer.credit(np.array([0]), np.array([1.0]))  # X's reward for transition 0
     learner.act(obs[:1], np.array([0]), torch.Generator().manual_seed(2))  # X: 2 (Y waits)
-    learner.reward(np.array([1, 0]), np.array([5.0, 2.0]))  # Y's late reward -> 1; X -> 2
-    learner.end(np.array([0, 1]), np.array([0.0, 0.0]))  # both terminate
+    learner.buffer.credit(np.array([1, 0]), np.array([5.0, 2.0]))  # Y's late reward -> 1; X -> 2
+    learner.buffer.end(np.array([0, 1]), np.array([0.0, 0.0]))  # both terminate
     advantages, returns = learner.advantages(np.zeros(0, np.int64), np.zeros((0, 1)))
     np.testing.assert_allclose(returns, [3.0, 5.0, 2.0], atol=1e-6)  # X: 1 + 2, Y: 5, X: 2
-    np.testing.assert_allclose(advantages, returns - learner.values[:3], atol=1e-6)
+    np.testing.assert_allclose(advantages, returns - learner.buffer.values[:3], atol=1e-6)
+
+
+def test_transitions_link_successors_into_later_chunks():
+    """The buffer's invariant: a row's successor lies in a later chunk (GAE runs backwards)."""
+    from phantomzoo.backends.cleanrl_buffer import Transitions
+
+    buffer = Transitions(3, 12, 1, (), np.int64, gamma=0.5)
+    for slots in ([0, 1, 2], [0], [1, 2], [0, 2]):
+        n = len(slots)
+        buffer.add(np.asarray(slots), np.zeros((n, 1)), np.zeros(n), np.zeros(n), np.ones(n))
+    chunk_of = {row: k for k, (a, b) in enumerate(buffer.chunks) for row in range(a, b)}
+    linked = [(row, int(nxt)) for row, nxt in enumerate(buffer.next[: buffer.size]) if nxt >= 0]
+    assert linked == [(0, 3), (1, 4), (2, 5), (3, 6), (5, 7)]
+    assert all(chunk_of[nxt] > chunk_of[row] for row, nxt in linked)
+    buffer.credit(np.array([0, 0]), np.array([1.0, 2.0]))  # both to slot 0's open row 6
+    assert buffer.rewards[6] == 3.0 and buffer.discounted[0] == 3.0
+    buffer.bootstrap_open(np.array([1]), np.array([7.0]))  # slot 1 acts now: V = 7
+    assert buffer.boot[4] == 7.0 and buffer.boot[6] == 1.0  # slot 0 open: its own value
+    advantages, returns = buffer.gae(buffer.rewards[: buffer.size], gae_lambda=1.0)
+    assert returns[6] == 3.0 + 0.5 * 1.0 and returns[3] == 0.5 * returns[6]
+    buffer.clear()
+    assert buffer.size == 0 and (buffer.pending == -1).all() and buffer.discounted[0] == 3.0
 
 
 def test_max_seconds_stops_training(tmp_path):
@@ -171,6 +193,7 @@ def test_max_seconds_stops_training(tmp_path):
         options={"max_seconds": 0.5},
     )
     assert len(result.history) < 10**6
+    assert 0.5 <= result.history[-1]["seconds"] < 0.5 + 2.0  # the budget, plus one update
 
 
 # ------------------------------------------------------------------------- learning
@@ -246,7 +269,8 @@ def test_normaliser_refresh_keeps_the_policy_unchanged():
         assert not np.allclose(before.obs_mean, after.obs_mean)
         np.testing.assert_allclose(before.forward(raw), after.forward(raw), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(learner.values_of(raw), values_before, rtol=1e-4, atol=1e-4)
-        learner.size, learner.chunks, learner.raw_seen = 0, [], []
+        learner.buffer.clear()
+        learner.raw_seen = []
 
 
 def test_save_load_round_trip(tmp_path):

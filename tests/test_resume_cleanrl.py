@@ -239,11 +239,11 @@ def test_a_run_that_fails_before_saving_leaves_nothing_behind(
 ) -> None:
     from phantomzoo.backends import cleanrl
 
-    def broken(job, args):
+    def broken(job, args, gen, logger):
         raise RuntimeError("backend failed early")
 
     with monkeypatch.context() as patch:
-        patch.setattr(cleanrl, "_train", broken)
+        patch.setattr(cleanrl, "Runner", broken)
         with pytest.raises(RuntimeError, match="failed early"):
             _train("supply_chain_v0", tmp_path, timesteps=64)
     assert list(tmp_path.iterdir()) == []
