@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from phantomzoo.cli import bench as bm
+from phantomzoo.envs.supply_chain import bench as sc
 from phantomzoo.errors import PhantomZooError
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "baselines.json"
@@ -50,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    result = bm.baseline_returns(
+    result = sc.baseline_returns(
         num_episodes=args.episodes,
         seed=args.seed,
         search_episodes=args.search_episodes,
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         f"supply_chain_v0, 1 shop: {args.episodes} episodes from seed {args.seed}; "
         f"level searched on {args.search_episodes} episodes from seed {args.search_seed}\n"
     )
-    print(bm.format_table(bm.baseline_rows(result), bm.BASELINE_COLUMNS))
+    print(bm.format_table(sc.baseline_rows(result), sc.BASELINE_COLUMNS))
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": "supply_chain_v0 baselines", "machine": bm.machine_info(), **result}

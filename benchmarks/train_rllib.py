@@ -25,6 +25,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import training_goal
+
 import phantomzoo as ph
 from phantomzoo.cli import bench as bm
 
@@ -73,7 +75,7 @@ def supply_chain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         progress=False,
     )
     wall = time.perf_counter() - started
-    report = bm.supply_chain_goal(
+    report = training_goal.supply_chain_goal(
         "rllib PPO",
         result,
         wall,

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import training_goal
 
 import phantomzoo as ph
 from phantomzoo.cli import bench as bm
@@ -112,7 +113,7 @@ def supply_chain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     result, wall = _train(
         "supply_chain_v0", {"shop": ["SHOP"]}, {}, args.seconds, options, args.seed, workdir
     )
-    report = bm.supply_chain_goal(
+    report = training_goal.supply_chain_goal(
         "sb3 PPO", result, wall, args.episodes, GOAL_FRACTION, GOAL_SECONDS
     )
     print()

@@ -1,4 +1,4 @@
-"""Workflow hooks of the digital-ads market (used by ``phantomzoo bench``).
+"""Bench hooks of the digital-ads market (used by ``phantomzoo bench``).
 
 The plots reproduce the paper's figures 4 and 5: the probability that travel and tech
 advertisers win the auction for each user as the travel advertisers' budget grows, and
@@ -19,7 +19,7 @@ from .baselines import RandomBidPolicy, ValueBidPolicy
 from .model import DigitalAdsEnv
 
 
-def default_policies(env: DigitalAdsEnv) -> dict[str, Any]:
+def policies(env: DigitalAdsEnv) -> dict[str, Any]:
     """One shared policy per advertiser family."""
     return {
         theme: [i for i in env.possible_agents if env.family_of(i) == theme] for theme in THEMES
@@ -27,13 +27,22 @@ def default_policies(env: DigitalAdsEnv) -> dict[str, Any]:
 
 
 def baselines(env: DigitalAdsEnv, seed: int = 0) -> dict[str, TrainedPolicies]:
-    """The value-based heuristic (the yardstick) and random bidding."""
-    first = env.possible_agents[0]
-    spaces = env.observation_space(first), env.action_space(first)
-    every = dict.fromkeys(env.possible_agents, "policy")
+    """The value-based heuristic (the yardstick) and random bidding, one policy per
+    family (the families' observation spaces differ: budgets are in the observation)."""
+    families = policies(env)
+    mapping = {agent: theme for theme, agents in families.items() for agent in agents}
+
+    def spaces(theme: str) -> tuple[Any, Any]:
+        first = families[theme][0]
+        return env.observation_space(first), env.action_space(first)
+
+    value = {theme: ValueBidPolicy(*spaces(theme)) for theme in families}
+    random = {
+        theme: RandomBidPolicy(*spaces(theme), seed=seed + k) for k, theme in enumerate(families)
+    }
     return {
-        "value heuristic": TrainedPolicies({"policy": ValueBidPolicy(*spaces)}, every),
-        "random bids": TrainedPolicies({"policy": RandomBidPolicy(*spaces, seed=seed)}, every),
+        "value heuristic": TrainedPolicies(value, mapping),
+        "random bids": TrainedPolicies(random, mapping),
     }
 
 

@@ -1,4 +1,4 @@
-"""Workflow hooks of the paper's supply chain (used by ``phantomzoo bench``)."""
+"""Bench hooks of the paper's supply chain (used by ``phantomzoo bench``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .model import PaperSupplyChainEnv, ShopAgent
 COSTS = (0.1, 0.25, 0.5, 0.75, 1.0)
 
 
-def default_policies(env: PaperSupplyChainEnv) -> dict[str, Any]:
+def policies(env: PaperSupplyChainEnv) -> dict[str, Any]:
     """All shops share one learnt policy (their cost of carry is in the observation)."""
     return {"shops": ShopAgent}
 

@@ -1,97 +1,96 @@
-"""Throughput and baseline measurements shared by ``benchmarks/`` and ``phantomzoo bench``.
+"""A generic throughput harness: steps per second of any environment, tables, JSON.
 
 Throughput is measured the way a trainer uses an environment: whole episodes, resets
-included, under uniform random actions drawn in one batch per step from a seeded
-generator. The supply-chain table sets phantomzoo against a hand-written plain-Python
-*floor* of the same dynamics (:class:`phantomzoo.envs.supply_chain.floor.PlainSupplyChain`)
-and against the figures Phantom 2.2 reached on the same kind of machine.
+included, with actions from an *act function* (by default uniform random actions drawn
+from a seeded generator, one batch per block of steps, so drawing costs next to
+nothing). Any phantomzoo env works: a PettingZoo ``ParallelEnv`` is driven through
+``reset``/``step``, any other env through the acting-agents protocol
+(``acting_reset``/``acting_agents``/``acting_step``).
 
-This module imports only numpy and phantomzoo at import time; the supply chain is
-imported when a function needs it. Nothing here asserts a speed: the goals are checked
-and reported by :func:`check_goals`, never enforced.
+Model-specific measurements (a hand-written floor, per-size rows) live next to their
+model, in the bench module the registry names (``throughput`` hook,
+:mod:`phantomzoo.registry`); reference figures and speed goals live in ``benchmarks/``.
+Nothing here asserts a speed.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import platform
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
+from pettingzoo import ParallelEnv
 
 from ..errors import ConfigError
 from ..registry import make
-
-#: Phantom 2.2 on the reference machine, in shop-steps per second by number of shops.
-#: (With one shop an env-step is a shop-step: 11,600 env-steps/s.) No other sizes were
-#: measured; rows for other sizes carry ``None``.
-PHANTOM_REFERENCE: dict[int, float] = {1: 11_600.0, 1000: 7_000.0}
-
-#: Speed-up over Phantom 2.2 that phantomzoo aims for, by number of shops.
-SPEEDUP_GOALS: dict[int, float] = {1: 5.0, 1000: 10.0}
-
-#: Cost per shop-step "grows" when a larger size costs this many times a smaller one
-#: (the slack absorbs timing noise).
-GROWTH_TOLERANCE = 1.25
+from ..types import AgentID
 
 #: Steps run (after a first reset) before timing starts; not counted.
 WARMUP_STEPS = 10
 
+#: Cost per agent-step "grows" when a larger size costs this many times a smaller one
+#: (the slack absorbs timing noise).
+GROWTH_TOLERANCE = 1.25
 
-# --------------------------------------------------------------------------- measurement
-def _rates(env_steps: int, agent_steps: int, seconds: float) -> dict[str, float]:
-    """The throughput summary of ``env_steps`` steps taking ``seconds``."""
-    return {
-        "env_steps": env_steps,
-        "agent_steps": agent_steps,
-        "seconds": seconds,
-        "env_steps_per_s": env_steps / seconds,
-        "agent_steps_per_s": agent_steps / seconds,
-        "us_per_agent_step": 1e6 * seconds / agent_steps,
-    }
+#: ``act(agents, observations) -> actions``: one action per agent of ``agents`` (the
+#: agents that must act now); ``observations`` holds at least their observations.
+ActFn = Callable[[Sequence[AgentID], Mapping[AgentID, Any]], Mapping[AgentID, Any]]
 
 
-def _check_budget(min_seconds: float) -> None:
-    if not min_seconds > 0:
-        raise ConfigError(f"min_seconds must be > 0, got {min_seconds!r}")
+class ThroughputReport(TypedDict):
+    """What a model's ``throughput`` hook returns (and :func:`generic_throughput`)."""
+
+    title: str  # one line describing what was measured
+    rows: list[dict[str, Any]]  # one per size measured
+    columns: list[tuple[str, str, str]]  # (key, header, format) for format_table
+    checks: list[dict[str, Any]]  # name, status (PASS/MISS/SKIP), detail
 
 
-def _shared_box(env: Any) -> Any:
-    """The action space every strategic agent of ``env`` shares (a bounded Box)."""
-    spaces = [env.action_space(i) for i in env.possible_agents]
-    if not spaces:
-        raise ConfigError("the environment has no strategic agents to act")
-    first = spaces[0]
-    if not (hasattr(first, "low") and hasattr(first, "high")):
-        raise ConfigError(f"throughput needs Box action spaces, got {first!r}")
-    if any(s != first for s in spaces[1:]):
-        raise ConfigError("throughput needs all strategic agents to share one action space")
-    return first
+# --------------------------------------------------------------------------- actions
+class RandomActions:
+    """An act function drawing uniform random actions, seeded.
 
-
-class _ActionBlocks:
-    """Uniform random actions drawn a block of steps at a time (one NumPy call per block).
-
-    Drawing is not what is being measured, so it is batched as far as possible: one
-    ``(steps, agents, *shape)`` array per block, sliced into per-step dicts.
+    When every agent shares one bounded ``Box`` action space, a whole block of steps is
+    drawn in one NumPy call (a ``(steps, agents, *shape)`` array sliced per step);
+    otherwise each agent samples its own space (copied, then seeded from ``seed``).
     """
 
-    def __init__(self, rng: np.random.Generator, space: Any, possible: list[Any], steps: int):
-        self.rng, self.space, self.steps = rng, space, max(1, steps)
+    def __init__(self, env: Any, seed: int, block_steps: int | None = None) -> None:
+        possible = list(env.possible_agents)
+        if not possible:
+            raise ConfigError("the environment has no strategic agents to act")
+        self.spaces = {agent: env.action_space(agent) for agent in possible}
         self.index = {agent: i for i, agent in enumerate(possible)}
         self.count = len(possible)
+        self.steps = max(1, int(block_steps or getattr(env, "num_steps", 100) or 100))
+        self.rng = np.random.default_rng(seed)
+        first = self.spaces[possible[0]]
+        shared = all(space == first for space in self.spaces.values())
+        self.box = first if shared and _is_bounded_box(first) else None
+        if self.box is None:
+            self.spaces = {a: copy.deepcopy(s) for a, s in self.spaces.items()}
+            for offset, space in enumerate(self.spaces.values()):
+                space.seed(seed + offset)
         self.block: np.ndarray | None = None
         self.t = 0
 
-    def next(self, agents: list[Any]) -> dict[Any, Any]:
+    def __call__(
+        self, agents: Sequence[AgentID], observations: Mapping[AgentID, Any] | None = None
+    ) -> dict[AgentID, Any]:
+        if self.box is None:
+            return {agent: self.spaces[agent].sample() for agent in agents}
         if self.block is None or self.t >= self.steps:
-            low, high = self.space.low, self.space.high
-            self.block = self.rng.uniform(
-                low, high, size=(self.steps, self.count, *self.space.shape)
-            ).astype(np.float32)
+            size = (self.steps, self.count, *self.box.shape)
+            self.block = self.rng.uniform(self.box.low, self.box.high, size=size).astype(
+                self.box.dtype
+            )
             self.t = 0
         rows = self.block[self.t]
         self.t += 1
@@ -100,349 +99,238 @@ class _ActionBlocks:
         return {agent: rows[self.index[agent]] for agent in agents}
 
 
+def _is_bounded_box(space: Any) -> bool:
+    low, high = getattr(space, "low", None), getattr(space, "high", None)
+    if low is None or high is None or not hasattr(space, "shape"):
+        return False
+    return bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high)))
+
+
+def policy_actions(policies: Any) -> ActFn:
+    """An act function from anything with ``compute_actions(observations) -> actions``
+    (a :class:`~phantomzoo.TrainedPolicies` or a policy)."""
+
+    def act(agents: Sequence[AgentID], observations: Mapping[AgentID, Any]) -> Mapping[Any, Any]:
+        return policies.compute_actions({agent: observations[agent] for agent in agents})
+
+    return act
+
+
+# --------------------------------------------------------------------------- measurement
+def _rates(env_steps: int, agent_steps: int, seconds: float, cpu: float) -> dict[str, float]:
+    """The throughput summary of ``env_steps`` steps taking ``seconds`` (``cpu`` of CPU)."""
+    return {
+        "env_steps": env_steps,
+        "agent_steps": agent_steps,
+        "seconds": seconds,
+        "env_steps_per_s": env_steps / seconds,
+        "agent_steps_per_s": agent_steps / seconds,
+        "us_per_agent_step": 1e6 * seconds / agent_steps,
+        "cpu_us_per_agent_step": 1e6 * cpu / agent_steps,
+    }
+
+
+def check_budget(min_seconds: float) -> None:
+    """ConfigError unless ``min_seconds`` is a positive finite number of seconds."""
+    if not (isinstance(min_seconds, (int, float)) and 0 < min_seconds < float("inf")):
+        raise ConfigError(f"min_seconds must be a number > 0, got {min_seconds!r}")
+
+
+def _driver(env: Any, protocol: str | None) -> tuple[Callable[..., Any], Callable[..., Any], Any]:
+    """``(reset, step, live)`` of ``env`` for the protocol asked for (or the natural one)."""
+    if protocol is None:
+        protocol = "parallel" if isinstance(env, ParallelEnv) else "acting"
+    if protocol == "parallel":
+        if not hasattr(env, "agents"):
+            raise ConfigError(f"{type(env).__name__} is not a ParallelEnv; use protocol='acting'")
+        return env.reset, env.step, lambda: env.agents
+    if protocol == "acting":
+        if not hasattr(env, "acting_step"):
+            raise ConfigError(
+                f"{type(env).__name__} has no acting_reset/acting_step (the acting-agents "
+                "protocol); give a phantomzoo env or a ParallelEnv with protocol='parallel'"
+            )
+        return env.acting_reset, env.acting_step, lambda: env.acting_agents
+    raise ConfigError(f"protocol must be 'parallel', 'acting' or None, got {protocol!r}")
+
+
 def measure_env_throughput(
     env_fn: Callable[[], Any],
     num_strategic: int | None = None,
     min_seconds: float = 2.0,
     seed: int = 0,
+    *,
+    act: ActFn | None = None,
+    protocol: str | None = None,
 ) -> dict[str, float]:
-    """Steps per second of a PettingZoo ``ParallelEnv`` under uniform random actions.
+    """Steps per second of one environment, whole episodes, resets included.
 
     Builds the env, warms it up (a reset and :data:`WARMUP_STEPS` steps, not counted),
-    then runs whole episodes (seeds ``seed``, ``seed + 1``, ...), resets included, until
-    at least ``min_seconds`` of wall time have passed.
+    then runs whole episodes (seeds ``seed``, ``seed + 1``, ...) until at least
+    ``min_seconds`` of wall time have passed; the last episode is always finished.
 
     Args:
         env_fn: Builds the environment (called once).
         num_strategic: Number of strategic agents the env must have, checked against
             ``env.possible_agents`` when given.
-        min_seconds: Least wall time to measure; the last episode is always finished.
-        seed: Seed of the episodes and of the action generator.
+        min_seconds: Least wall time to measure.
+        seed: Seed of the episodes and of the random actions.
+        act: Chooses the actions (default: :class:`RandomActions` seeded with ``seed``).
+        protocol: ``"parallel"`` (``reset``/``step``), ``"acting"`` (the acting-agents
+            protocol) or ``None``: parallel for a ``ParallelEnv``, acting otherwise.
 
     Returns:
         ``env_steps``, ``agent_steps`` (strategic agent-steps), ``seconds``,
-        ``env_steps_per_s``, ``agent_steps_per_s`` and ``us_per_agent_step``.
+        ``env_steps_per_s``, ``agent_steps_per_s``, ``us_per_agent_step`` and
+        ``cpu_us_per_agent_step`` (process CPU time, less inflated by other programs).
     """
-    _check_budget(min_seconds)
+    check_budget(min_seconds)
     env = env_fn()
     if num_strategic is not None and len(env.possible_agents) != num_strategic:
         raise ConfigError(
             f"expected {num_strategic} strategic agents, the env has {len(env.possible_agents)}"
         )
-    space = _shared_box(env)
-    draws = _ActionBlocks(
-        np.random.default_rng(seed),
-        space,
-        list(env.possible_agents),
-        getattr(env, "num_steps", 100),
-    )
+    reset, step, live = _driver(env, protocol)
+    act = RandomActions(env, seed) if act is None else act
 
-    env.reset(seed=seed)
+    observations, _ = reset(seed=seed)
     for _ in range(WARMUP_STEPS):
-        if not env.agents:
+        agents = live()
+        if not agents:
             break
-        env.step(draws.next(env.agents))
+        observations = step(act(agents, observations))[0]
 
     env_steps = agent_steps = episode = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     while True:
-        env.reset(seed=seed + episode)
+        observations, _ = reset(seed=seed + episode)
         episode += 1
-        while env.agents:
-            agents = env.agents
-            env.step(draws.next(agents))
+        agents = live()
+        while agents:
+            observations = step(act(agents, observations))[0]
             env_steps += 1
             agent_steps += len(agents)
+            agents = live()
         seconds = time.perf_counter() - start
         if seconds >= min_seconds:
             break
+    cpu = time.process_time() - cpu_start
     env.close()
-    return _rates(env_steps, agent_steps, seconds)
+    if not agent_steps:
+        raise ConfigError("the environment's episodes ended before any agent acted")
+    return _rates(env_steps, agent_steps, seconds, cpu)
 
 
-def measure_floor_throughput(
-    num_shops: int, min_seconds: float = 2.0, seed: int = 0
+def median_run(
+    measure: Callable[[], dict[str, float]], repeats: int = 3, key: str = "agent_steps_per_s"
 ) -> dict[str, float]:
-    """Steps per second of the plain-Python supply chain (the floor), measured like
-    :func:`measure_env_throughput`: same warm-up, whole episodes, resets included and
-    one batch of uniform actions per step.
-    """
-    from phantomzoo.envs.supply_chain.floor import PlainSupplyChain
-
-    _check_budget(min_seconds)
-    floor = PlainSupplyChain(num_shops)
-    rng = np.random.default_rng(seed)
-    high = float(floor.max_stock)
-    block: list[np.ndarray] = []
-
-    def actions() -> np.ndarray:  # drawn a block of steps at a time, as for the framework
-        if not block:
-            draws = rng.uniform(0.0, high, size=(floor.num_steps, num_shops, 1))
-            block.extend(reversed(list(draws.astype(np.float32))))
-        return block.pop()
-
-    floor.reset(seed)
-    for _ in range(min(WARMUP_STEPS, floor.num_steps - 1)):
-        floor.step(actions())
-
-    env_steps = episode = 0
-    start = time.perf_counter()
-    while True:
-        floor.reset(seed + episode)
-        episode += 1
-        done = False
-        while not done:
-            _, _, done = floor.step(actions())
-            env_steps += 1
-        seconds = time.perf_counter() - start
-        if seconds >= min_seconds:
-            break
-    return _rates(env_steps, env_steps * num_shops, seconds)
-
-
-# --------------------------------------------------------------------------- supply chain
-def _median_run(measure: Callable[[], dict[str, float]], repeats: int) -> dict[str, float]:
-    """Run ``measure`` ``repeats`` times; keep the run with the median agent-step rate.
+    """Run ``measure`` ``repeats`` times; the run with the median ``key``, plus its range.
 
     Shared, virtualised 2-core machines are noisy (one run can be 30% off); the median
-    of interleaved repeats is a steadier figure than any single run.
+    of repeats is a steadier figure than any single run. The result adds
+    ``<key>_min``, ``<key>_max`` and ``repeats``.
     """
-    runs = sorted((measure() for _ in range(max(1, repeats))), key=lambda r: r["agent_steps_per_s"])
-    return runs[len(runs) // 2]
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ConfigError(f"repeats must be an int >= 1, got {repeats!r}")
+    runs = sorted((measure() for _ in range(repeats)), key=lambda r: r[key])
+    median = dict(runs[len(runs) // 2])
+    median.update({f"{key}_min": runs[0][key], f"{key}_max": runs[-1][key], "repeats": repeats})
+    return median
 
 
-def supply_chain_row(
-    num_shops: int, min_seconds: float = 2.0, seed: int = 0, repeats: int = 3
-) -> dict[str, Any]:
-    """One row of :func:`supply_chain_throughput_table` (one number of shops).
-
-    Each of the framework and the floor is measured ``repeats`` times for
-    ``min_seconds`` each; the median run is reported.
-    """
-
-    def build() -> Any:
-        return make("supply_chain_v0", num_shops=num_shops)
-
-    num_agents = len(build().network)
-    ours = _median_run(lambda: measure_env_throughput(build, num_shops, min_seconds, seed), repeats)
-    floor = _median_run(lambda: measure_floor_throughput(num_shops, min_seconds, seed), repeats)
-    reference = PHANTOM_REFERENCE.get(num_shops)
-    return {
-        "shops": num_shops,
-        "agents": num_agents,
-        "env_steps_per_s": ours["env_steps_per_s"],
-        "shop_steps_per_s": ours["agent_steps_per_s"],
-        "floor_env_steps_per_s": floor["env_steps_per_s"],
-        "floor_shop_steps_per_s": floor["agent_steps_per_s"],
-        "ratio_vs_floor": ours["agent_steps_per_s"] / floor["agent_steps_per_s"],
-        "us_per_shop_step": ours["us_per_agent_step"],
-        "floor_us_per_shop_step": floor["us_per_agent_step"],
-        "phantom_env_steps_per_s": None if reference is None else reference / num_shops,
-        "phantom_shop_steps_per_s": reference,
-        "speedup_vs_phantom": None if reference is None else ours["agent_steps_per_s"] / reference,
-        "env_steps_measured": ours["env_steps"],
-        "seconds_measured": ours["seconds"],
-    }
+GENERIC_COLUMNS: list[tuple[str, str, str]] = [
+    ("env", "env", ""),
+    ("agents", "agents", ",d"),
+    ("strategic", "strategic", ",d"),
+    ("env_steps_per_s", "env-steps/s", ",.0f"),
+    ("agent_steps_per_s", "agent-steps/s", ",.0f"),
+    ("agent_steps_per_s_min", "min", ",.0f"),
+    ("agent_steps_per_s_max", "max", ",.0f"),
+    ("us_per_agent_step", "µs/agent-step", ".2f"),
+]
+"""Columns of :func:`generic_throughput` rows for :func:`format_table`."""
 
 
-def supply_chain_throughput_table(
-    shop_counts: Sequence[int] = (1, 10, 100, 1000),
+def measure_registered(
+    env_id: str,
+    config: Mapping[str, Any] | None = None,
     min_seconds: float = 2.0,
     seed: int = 0,
     repeats: int = 3,
-) -> list[dict[str, Any]]:
-    """Throughput of ``supply_chain_v0`` and of its plain-Python floor at each size.
-
-    Args:
-        shop_counts: Numbers of shops to measure.
-        min_seconds: Least wall time per measurement (framework and floor each).
-        seed: Seed of episodes and actions.
-        repeats: Measurements per size and side; the median is reported.
-
-    Returns:
-        One dict per size with ``shops``, ``agents`` (all agents in the network),
-        ``env_steps_per_s``, ``shop_steps_per_s``, the floor's two rates,
-        ``ratio_vs_floor`` (framework / floor shop-steps per second),
-        ``us_per_shop_step``, the Phantom 2.2 reference rates and ``speedup_vs_phantom``
-        (``None`` where Phantom has no reference figure).
-    """
-    counts = [int(n) for n in shop_counts]
-    if not counts or any(n < 1 for n in counts):
-        raise ConfigError(f"shop counts must be integers >= 1, got {list(shop_counts)}")
-    return [supply_chain_row(n, min_seconds, seed, repeats) for n in counts]
-
-
-THROUGHPUT_COLUMNS: list[tuple[str, str, str]] = [
-    ("shops", "shops", ",d"),
-    ("agents", "agents", ",d"),
-    ("env_steps_per_s", "env-steps/s", ",.0f"),
-    ("shop_steps_per_s", "shop-steps/s", ",.0f"),
-    ("floor_env_steps_per_s", "floor env-steps/s", ",.0f"),
-    ("floor_shop_steps_per_s", "floor shop-steps/s", ",.0f"),
-    ("ratio_vs_floor", "ours/floor", ".2f"),
-    ("us_per_shop_step", "µs/shop-step", ".2f"),
-    ("phantom_shop_steps_per_s", "Phantom 2.2 shop-steps/s", ",.0f"),
-    ("speedup_vs_phantom", "vs Phantom", ".1f"),
-]
-"""Columns of the throughput table for :func:`format_table`: (key, header, format)."""
-
-
-def check_goals(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Compare a throughput table with the speed goals and the scaling goal.
-
-    The speed goals are :data:`SPEEDUP_GOALS` times :data:`PHANTOM_REFERENCE` in
-    shop-steps per second (at one shop, env-steps per second). The scaling goal is that
-    the cost per shop-step does not grow with the number of shops: no larger size may
-    cost more than :data:`GROWTH_TOLERANCE` times a smaller one.
-
-    Returns:
-        One dict per goal: ``name``, ``target``, ``measured``, ``status`` (``"PASS"``,
-        ``"MISS"`` or ``"SKIP"`` when the table lacks the size) and ``detail``.
-    """
-    by_shops = {int(r["shops"]): r for r in rows}
-    checks = [_speed_goal(by_shops.get(n), n, factor) for n, factor in SPEEDUP_GOALS.items()]
-    checks.append(_scaling_goal(rows))
-    return checks
-
-
-def _speed_goal(row: Mapping[str, Any] | None, shops: int, factor: float) -> dict[str, Any]:
-    target = factor * PHANTOM_REFERENCE[shops]
-    unit = "env-steps/s" if shops == 1 else "shop-steps/s"
-    name = f"{factor:g}x Phantom 2.2 at {shops} shop{'s' if shops > 1 else ''}"
-    if row is None:
-        return {
-            "name": name,
-            "target": target,
-            "measured": None,
-            "status": "SKIP",
-            "detail": f"{shops} shops not measured",
-        }
-    measured = float(row["shop_steps_per_s"])
-    status = "PASS" if measured >= target else "MISS"
-    detail = f"{measured:,.0f} {unit} (target >= {target:,.0f}; {measured / target:.2f}x target)"
-    return {
-        "name": name,
-        "target": target,
-        "measured": measured,
-        "status": status,
-        "detail": detail,
+    act: ActFn | None = None,
+) -> dict[str, Any]:
+    """One throughput row of the registered environment ``env_id`` built with ``config``."""
+    settings = dict(config or {})
+    probe = make(env_id, **settings)
+    network = getattr(probe, "network", None)
+    row: dict[str, Any] = {
+        "env": env_id,
+        "config": settings,
+        "agents": len(network) if network is not None else len(probe.possible_agents),
+        "strategic": len(probe.possible_agents),
     }
 
+    def once() -> dict[str, float]:
+        return measure_env_throughput(
+            lambda: make(env_id, **settings), None, min_seconds, seed, act=act
+        )
 
-def _scaling_goal(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    name = "cost per shop-step does not grow with shops"
-    ordered = sorted(rows, key=lambda r: r["shops"])
-    costs = [(int(r["shops"]), float(r["us_per_shop_step"])) for r in ordered]
-    if len(costs) < 2:
-        return {
-            "name": name,
-            "target": GROWTH_TOLERANCE,
-            "measured": None,
-            "status": "SKIP",
-            "detail": "needs at least two sizes",
-            "us_per_shop_step": dict(costs),
-        }
-    worst = max(
-        (later / earlier, small, large)
-        for i, (small, earlier) in enumerate(costs)
-        for large, later in costs[i + 1 :]
+    row.update(median_run(once, repeats))
+    return row
+
+
+def generic_throughput(
+    env_id: str,
+    config: Mapping[str, Any] | None = None,
+    min_seconds: float = 2.0,
+    seed: int = 0,
+    repeats: int = 3,
+) -> ThroughputReport:
+    """The throughput report of an env whose bench module has no ``throughput`` hook."""
+    row = measure_registered(env_id, config, min_seconds, seed, repeats)
+    title = (
+        f"{env_id}, random actions, median of {repeats} runs of >= {min_seconds:g} s "
+        f"(min-max shown)"
     )
-    growth, small, large = worst
-    status = "PASS" if growth <= GROWTH_TOLERANCE else "MISS"
+    return {"title": title, "rows": [row], "columns": GENERIC_COLUMNS, "checks": []}
+
+
+# --------------------------------------------------------------------------- checks
+def growth_check(
+    rows: Sequence[Mapping[str, Any]],
+    size_key: str,
+    cost_key: str,
+    unit: str = "agent-step",
+    tolerance: float = GROWTH_TOLERANCE,
+) -> dict[str, Any]:
+    """Whether the cost per agent-step stays flat as the size grows.
+
+    PASS when no larger size costs more than ``tolerance`` times a smaller one; SKIP
+    with fewer than two sizes. Returns ``name``, ``target``, ``measured`` (the worst
+    growth), ``status``, ``detail`` and the cost by size.
+    """
+    name = f"cost per {unit} does not grow with {size_key}"
+    costs = sorted((int(r[size_key]), float(r[cost_key])) for r in rows)
+    result: dict[str, Any] = {"name": name, "target": tolerance, "by_size": dict(costs)}
+    if len(costs) < 2:
+        return {**result, "measured": None, "status": "SKIP", "detail": "needs two sizes"}
+    growth, small, large = max(
+        (later / earlier, n, m)
+        for i, (n, earlier) in enumerate(costs)
+        for m, later in costs[i + 1 :]
+    )
     listing = ", ".join(f"{n:,}: {c:.2f}" for n, c in costs)
     detail = (
-        f"µs/shop-step by shops {{{listing}}}; worst growth {growth:.2f}x "
-        f"({small:,} -> {large:,} shops; tolerance {GROWTH_TOLERANCE:g}x)"
+        f"µs/{unit} by {size_key} {{{listing}}}; worst growth {growth:.2f}x "
+        f"({small:,} -> {large:,}; tolerance {tolerance:g}x)"
     )
-    return {
-        "name": name,
-        "target": GROWTH_TOLERANCE,
-        "measured": growth,
-        "status": status,
-        "detail": detail,
-        "us_per_shop_step": dict(costs),
-    }
+    status = "PASS" if growth <= tolerance else "MISS"
+    return {**result, "measured": growth, "status": status, "detail": detail}
 
 
-# --------------------------------------------------------------------------- baselines
-def baseline_returns(
-    num_episodes: int = 100, seed: int = 0, search_episodes: int = 20, search_seed: int = 10_000
-) -> dict[str, Any]:
-    """Episode returns of the order-up-to heuristic and of random actions, one shop.
-
-    The order-up-to level is searched on seeds ``search_seed, search_seed + 1, ...``
-    (kept apart from the evaluation seeds); both policies are then evaluated on
-    ``num_episodes`` episodes with seeds ``seed .. seed + num_episodes - 1``.
-
-    Returns:
-        ``level``, ``heuristic_mean``/``heuristic_std``, ``random_mean``/``random_std``
-        and the settings used.
-    """
-    import copy
-
-    from phantomzoo.envs.supply_chain import (
-        OrderUpToPolicy,
-        best_order_up_to,
-        evaluate_policy_returns,
-    )
-    from phantomzoo.policy import RandomPolicy
-
-    if num_episodes < 1 or search_episodes < 1:
-        raise ConfigError(
-            f"episode counts must be >= 1, got num_episodes={num_episodes}, "
-            f"search_episodes={search_episodes}"
-        )
-    env = make("supply_chain_v0", num_shops=1)
-    agent = env.possible_agents[0]
-    obs_space = env.observation_space(agent)
-    act_space = copy.deepcopy(env.action_space(agent))  # RandomPolicy seeds its space
-    max_stock = int(env.config["shop_max_stock"])
-
-    level, _, _ = best_order_up_to(env, num_episodes=search_episodes, seed=search_seed)
-    heuristic = OrderUpToPolicy(obs_space, act_space, level=level, max_stock=max_stock)
-    random = RandomPolicy(obs_space, act_space, seed=seed)
-    heuristic_returns = evaluate_policy_returns(env, heuristic, num_episodes, seed)
-    random_returns = evaluate_policy_returns(env, random, num_episodes, seed)
-    return {
-        "env": "supply_chain_v0",
-        "num_shops": 1,
-        "level": int(level),
-        "heuristic_mean": float(heuristic_returns.mean()),
-        "heuristic_std": float(heuristic_returns.std()),
-        "random_mean": float(random_returns.mean()),
-        "random_std": float(random_returns.std()),
-        "num_episodes": num_episodes,
-        "seed": seed,
-        "search_episodes": search_episodes,
-        "search_seed": search_seed,
-    }
-
-
-def baseline_rows(baselines: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Rows (policy, mean, std, % of heuristic) for printing :func:`baseline_returns`."""
-    reference = baselines["heuristic_mean"]
-    rows = []
-    for key, label in (
-        ("heuristic", f"order-up-to S={baselines['level']}"),
-        ("random", "uniform random"),
-    ):
-        mean = baselines[f"{key}_mean"]
-        rows.append(
-            {
-                "policy": label,
-                "mean_return": f"{mean:.1f} ± {baselines[f'{key}_std']:.1f}",
-                "pct_of_heuristic": 100.0 * mean / reference if reference else None,
-            }
-        )
-    return rows
-
-
-BASELINE_COLUMNS: list[tuple[str, str, str]] = [
-    ("policy", "policy", ""),
-    ("mean_return", "mean return ± std", ""),
-    ("pct_of_heuristic", "% of heuristic", ".1f"),
-]
-"""Columns of the baseline table for :func:`format_table`: (key, header, format)."""
+def format_checks(checks: Sequence[Mapping[str, Any]]) -> str:
+    """One ``  STATUS  name: detail`` line per check."""
+    return "\n".join(f"  {c['status']:4}  {c['name']}: {c['detail']}" for c in checks)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -495,60 +383,12 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def supply_chain_goal(
-    label: str,
-    result: Any,
-    wall: float,
-    episodes: int,
-    goal_fraction: float,
-    goal_seconds: float,
-    wall_note: str = "",
-) -> dict[str, Any]:
-    """Compare trained supply-chain policies with the order-up-to heuristic and random.
-
-    Evaluates ``result.policies`` (policy ``"shop"``) and both baselines on
-    ``episodes`` episodes from seed 0, prints the table and a PASS/MISS line for the goal
-    ">= goal_fraction of the heuristic within goal_seconds of wall time", and returns the
-    rows and verdict (the training benchmark scripts share this).
-    """
-    from ..experiments.evaluation import evaluate
-
-    base = baseline_returns(num_episodes=episodes, seed=0)
-    mean, std = evaluate(make("supply_chain_v0"), result.policies, episodes, seed=0)["policies"][
-        "shop"
-    ]
-    heuristic = base["heuristic_mean"]
-    steps = result.history[-1]["timesteps"] if result.history else 0
-    rows = [
-        {"policy": label, "wall": wall, "steps": steps, "mean": mean, "std": std},
-        {"policy": f"order-up-to {base['level']}", "mean": heuristic, "std": base["heuristic_std"]},
-        {"policy": "random", "mean": base["random_mean"], "std": base["random_std"]},
-    ]
-    for row in rows:
-        row["return"] = f"{row['mean']:.1f} ± {row['std']:.1f}"
-        row["pct"] = 100.0 * row["mean"] / heuristic
-    fraction = mean / heuristic
-    verdict = "PASS" if fraction >= goal_fraction and wall <= goal_seconds else "MISS"
-    print(f"supply_chain_v0, 1 shop: {episodes} evaluation episodes from seed 0")
-    columns = [
-        ("policy", "backend/policy"),
-        ("wall", "wall time (s)", ".1f"),
-        ("steps", "agent-steps", ",d"),
-        ("return", "mean ± std return"),
-        ("pct", "% of heuristic", ".1f"),
-    ]
-    print(format_table(rows, columns))
-    print(
-        f"{verdict}: >= {goal_fraction:.0%} of the heuristic within {goal_seconds:.0f} s "
-        f"(got {fraction:.1%} after {wall:.0f} s of training{wall_note})"
-    )
-    return {
-        "rows": rows,
-        "heuristic_level": base["level"],
-        "fraction_of_heuristic": fraction,
-        "wall_seconds": wall,
-        "agent_steps": steps,
-        "goal": f">= {goal_fraction:.0%} of heuristic within {goal_seconds:.0f} s",
-        "verdict": verdict,
-        "history": result.history,
-    }
+def write_json(path: Path | str, payload: Mapping[str, Any]) -> Path:
+    """Write ``payload`` as indented JSON to ``path`` (parents created); ConfigError if not."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write results to {str(path)!r}: {exc.strerror}") from exc
+    return path

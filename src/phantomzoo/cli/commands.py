@@ -42,9 +42,6 @@ from .report import report_failure, report_interrupt
 
 __all__ = ["PROG", "build_parser", "main"]
 
-#: Environments ``phantomzoo bench`` measures throughput for.
-BENCH_ENVS = ("supply_chain_v0",)
-
 
 # --------------------------------------------------------------------------- list
 def cmd_list(args: argparse.Namespace) -> int:
@@ -256,16 +253,39 @@ def _check_bench(args: argparse.Namespace) -> dict[str, Any]:
     for backend in args.backends:
         load_backend(backend)
     preflight.check_env_config(args.env, config, args.seed)
+    _check_hooks(args)
     preflight.output_dir(args.out, "bench output directory (--out)")
     for backend in args.backends:  # bench replaces its own runs, never other files
         _refuse_existing_run(args.out / backend, "--out", "", overwrite=True)
     return config
 
 
+def _check_hooks(args: argparse.Namespace) -> None:
+    """ConfigError, before any measuring, for bench helpers the env's bench module lacks."""
+    from ..registry import spec
+
+    env_spec = spec(args.env)
+    needed = ["baselines"] + (["policies"] if args.backends else [])
+    missing = [name for name in needed if env_spec.hook(name) is None]
+    if missing:
+        raise ConfigError(
+            f"{args.env} has no bench module defining {' and '.join(missing)} (see "
+            "phantomzoo.registry: register(..., bench='my_pkg.bench')), so bench has nothing "
+            "to compare; train it from Python with ph.train(env, policies, ...) instead"
+        )
+    if args.sizes is None or args.no_throughput:
+        return
+    if env_spec.hook("throughput") is None:
+        raise ConfigError(
+            f"--sizes: {args.env} defines no sizes to measure (its bench module has no "
+            "'throughput' hook); leave out --sizes to measure the env as configured"
+        )
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Train, evaluate against baselines, plot; add throughput for the supply chain."""
-    from . import bench as bm
-    from .workflow import bench, bench_table
+    """Measure throughput, train, evaluate against baselines, plot; print and write JSON."""
+    from .bench import format_checks, format_table, machine_info, write_json
+    from .workflow import bench, bench_table, bench_throughput
 
     config = _check_bench(args)
     seconds = args.seconds
@@ -274,12 +294,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     throughput = None
     min_seconds = args.min_seconds or (QUICK_SECONDS if args.quick else NORMAL_SECONDS)
     with preflight.leave_no_trace(args.out):
-        if args.env in BENCH_ENVS and not args.no_throughput:
+        if not args.no_throughput:
             # Measured first: after training, the interpreter's heap (torch, rollout
             # buffers) slows the same loop down by a third or more.
-            throughput = bm.supply_chain_throughput_table(
-                args.shops, min_seconds=min_seconds, seed=args.seed
-            )
+            throughput = bench_throughput(args.env, config, args.sizes, min_seconds, args.seed)
         report = bench(
             args.env,
             args.backends,
@@ -294,30 +312,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(f"\n{args.env}: {args.episodes} evaluation episodes from seed {args.seed}")
     print(bench_table(report["rows"]))
     if throughput is not None:
-        shops = ", ".join(str(n) for n in args.shops)
-        print(f"\nThroughput: random actions, >= {min_seconds:g} s per measurement, shops {shops}")
-        print(bm.format_table(throughput, bm.THROUGHPUT_COLUMNS))
-        goals = bm.check_goals(throughput)
-        for goal in goals:
-            print(f"  {goal['status']:4}  {goal['name']}: {goal['detail']}")
-        report["throughput"] = throughput
-        report["goals"] = goals
-        report["machine"] = bm.machine_info()
-    path = _write_json(args.out, report)
+        print(f"\n{throughput['title']}")
+        print(format_table(throughput["rows"], throughput["columns"]))
+        if throughput["checks"]:
+            print(format_checks(throughput["checks"]))
+        report["throughput"] = throughput["rows"]
+        report["goals"] = throughput["checks"]
+        report["machine"] = machine_info()
+    path = write_json(args.out / "bench.json", report)
     print(f"\nWrote {path}")
     for plot in report["plots"]:
         print(f"Plot: {plot}")
     return 0
-
-
-def _write_json(out_dir: Path, payload: dict[str, Any]) -> Path:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / "bench.json"
-        path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write results to {str(out_dir)!r}: {exc.strerror}") from exc
-    return path
 
 
 COMMANDS = {"list": cmd_list, "train": cmd_train, "rollout": cmd_rollout, "bench": cmd_bench}

@@ -16,7 +16,6 @@ from . import args as types
 
 PROG = "phantomzoo"
 
-DEFAULT_SHOPS = (1, 10, 100, 1000)
 QUICK_SECONDS = 1.0
 NORMAL_SECONDS = 3.0
 DEFAULT_CHECKPOINT_SECONDS = 300.0
@@ -68,9 +67,11 @@ restocking) on the same --episodes seeds, and print one comparison table: wall t
 training agent-steps/s, mean return +- std and % of the heuristic. Writes bench.json,
 learning_curves.png and the model's plots to --out (default: bench_out).
 
-For supply_chain_v0 it also measures environment throughput at --shops sizes against a
-plain-Python floor of the same dynamics (each measurement >= --min-seconds, default
-{NORMAL_SECONDS:g} s, {QUICK_SECONDS:g} s with --quick; skip it with --no-throughput).
+It also measures environment throughput under random actions (each measurement
+>= --min-seconds, default {NORMAL_SECONDS:g} s, {QUICK_SECONDS:g} s with --quick; skip it with
+--no-throughput). A model may define the sizes to measure and what to compare with
+(supply_chain_v0: 1, 10, 100 and 1000 shops against a plain-Python floor; choose others
+with --sizes); any other environment is measured as configured by --config.
 """
 
 
@@ -221,10 +222,14 @@ def _add_bench(commands: Any) -> None:
         f"{NORMAL_SECONDS:g} s each)",
     )
     bench.add_argument(
-        "--shops",
+        "--sizes",
         type=types.shop_counts,
-        default=DEFAULT_SHOPS,
-        help="comma-separated shop counts for the throughput table (default: 1,10,100,1000)",
+        default=None,
+        help="comma-separated sizes for the throughput table, as the model defines them "
+        "(supply_chain_v0: shop counts; default: the model's own, 1,10,100,1000)",
+    )
+    bench.add_argument(  # the older name of --sizes
+        "--shops", dest="sizes", type=types.shop_counts, default=None, help=argparse.SUPPRESS
     )
     bench.add_argument(
         "--min-seconds",

@@ -1,9 +1,13 @@
 """The experiment workflows behind the ``phantomzoo`` command line.
 
 Each function is usable from Python too: :func:`train_env` trains a registered model
-with its default policy mapping, :func:`rollout_results` replays saved policies, and
+with its default policy mapping, :func:`rollout_results` replays saved policies,
 :func:`bench` trains every requested backend under one budget and compares the trained
-policies with the model's baselines on the same evaluation seeds.
+policies with the model's baselines on the same evaluation seeds, and
+:func:`bench_throughput` measures the env's steps per second.
+
+Model-specific helpers come from the env's bench module (``EnvSpec.hook``, see
+:mod:`phantomzoo.registry`); this module names no model.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ..registry import EnvSpec, make, spec
 from ..training.api import DEFAULT_CHECKPOINT_SECONDS, EnvSource, TrainingResult, train
 from ..training.records import decode
 from ..training.trained import TrainedPolicies, load_policies
+from .bench import ThroughputReport
 
 #: Budget used when neither timesteps nor seconds are given.
 DEFAULT_SECONDS = 60.0
@@ -340,6 +345,38 @@ def bench(
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+def bench_throughput(
+    env_id: str,
+    env_config: Mapping[str, Any] | None = None,
+    sizes: Sequence[int] | None = None,
+    min_seconds: float = 3.0,
+    seed: int = 0,
+    repeats: int = 3,
+) -> ThroughputReport:
+    """Throughput of ``env_id``: its bench module's ``throughput`` hook, or the generic one.
+
+    The hook (``throughput(sizes, min_seconds, seed, repeats)``) measures the sizes the
+    model defines (``sizes=None``: its defaults; ``env_config`` does not apply, as the
+    sizes define the configs); without a hook the env built from ``env_config`` is
+    measured under random actions.
+
+    Raises:
+        ConfigError: ``sizes`` given for an env without a ``throughput`` hook.
+    """
+    from .bench import check_budget, generic_throughput
+
+    check_budget(min_seconds)
+    hook = spec(env_id).hook("throughput")
+    if hook is None:
+        if sizes is not None:
+            raise ConfigError(
+                f"{env_id} defines no sizes to measure (its bench module has no "
+                "'throughput' hook); leave out --sizes to measure the env as configured"
+            )
+        return generic_throughput(env_id, env_config, min_seconds, seed, repeats)
+    return hook(sizes, min_seconds, seed, repeats)
 
 
 def _row(
