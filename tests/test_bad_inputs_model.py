@@ -542,7 +542,7 @@ def test_gym_space_still_matches_type_vector_for_scalar_types():
 def test_context_view_of_an_unhashable_id_is_a_network_error():
     env = PingEnv()
     env.reset(seed=0)
-    ctx = env._contexts["A"]
+    ctx = env.engine.context("A")
     with pytest.raises(NetworkError, match=r"cannot see agent \['EA'\]"):
         ctx.view(["EA"])
     with pytest.raises(NetworkError, match="cannot see agent 'B': they are not connected"):

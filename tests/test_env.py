@@ -9,6 +9,7 @@ from pettingzoo import ParallelEnv
 import phantomzoo as ph
 from phantomzoo.errors import (
     ActionError,
+    ConfigError,
     EpisodeOverError,
     NetworkError,
     ObservationError,
@@ -137,7 +138,7 @@ def test_context_gives_neighbour_views_only():
     assert looker.seen == ("price", 3.0, "A")  # views are personalised per neighbour
     assert set(looker.views) == {"E", "P1"}
     assert looker.env_view == ph.EnvView(current_step=1, proportion_time_elapsed=0.25)
-    ctx = env._contexts["A"]
+    ctx = env.engine.context("A")
     with pytest.raises(
         NetworkError, match=r"agent 'A' cannot see agent 'P2': they are not connected"
     ):
@@ -234,7 +235,7 @@ def test_observations_are_cast_to_the_space_dtype():
 
 
 def test_num_steps_validation():
-    with pytest.raises(ActionError, match="num_steps must be an int >= 1"):
+    with pytest.raises(ConfigError, match="num_steps must be an int >= 1"):
         ph.PhantomEnv(num_steps=0, network=ph.Network([]))
 
 

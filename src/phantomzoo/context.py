@@ -9,7 +9,7 @@ observability rather than leaving it to convention.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,14 +20,8 @@ from .views import AgentView, EnvView
 
 if TYPE_CHECKING:
     from .agents import Agent
-
-
-class _ContextHost:
-    """What a context needs from its environment (implemented by PhantomEnv)."""
-
-    env_view: EnvView
-    np_random: np.random.Generator
-    _view_epoch: int
+    from .engine.clock import EpisodeClock
+    from .network import Network
 
 
 class Context:
@@ -37,45 +31,42 @@ class Context:
         agent: The agent this context belongs to.
     """
 
-    __slots__ = ("agent", "_adjacent", "_agents", "_host", "_views", "_views_epoch")
+    __slots__ = ("agent", "_adjacent", "_agents", "_network", "_clock", "_views", "_views_epoch")
 
-    def __init__(
-        self,
-        agent: Agent,
-        adjacent: Set[AgentID],
-        agents: Mapping[AgentID, Agent],
-        host: _ContextHost,
-    ) -> None:
+    def __init__(self, agent: Agent, network: Network, clock: EpisodeClock) -> None:
         self.agent = agent
-        self._adjacent = adjacent  # the network's own (live) adjacency set of the agent
-        self._agents = agents
-        self._host = host
+        self._network = network
+        self._adjacent = network.adjacency(agent.id)  # the network's own, live set
+        self._agents = network.by_id
+        self._clock = clock
         self._views: dict[AgentID, AgentView | None] | None = None
         self._views_epoch = -1
 
     @property
     def neighbour_ids(self) -> list[AgentID]:
-        """Ids of the agents connected to this one."""
-        return [i for i in self._agents if i in self._adjacent]
+        """Ids of the agents connected to this one, in the order agents were added
+        (from the network's cache: no scan of the whole network)."""
+        return self._network.neighbours(self.agent.id)
 
     @property
     def env_view(self) -> EnvView:
         """The environment's view for the current step."""
-        return self._host.env_view
+        return self._clock.env_view
 
     @property
     def current_step(self) -> int:
         """Steps taken so far in the episode."""
-        return self._host.env_view.current_step
+        return self._clock.env_view.current_step
 
     @property
     def rng(self) -> np.random.Generator:
         """The episode's generator (seeded by ``reset(seed=...)``): draw only from it."""
-        return self._host.np_random
+        return self._clock.rng  # type: ignore[return-value]
 
     @property
     def agent_views(self) -> dict[AgentID, AgentView | None]:
-        """Views published to this agent by each neighbour (computed once per step)."""
+        """Views published to this agent by each neighbour; each is computed on first
+        access in a step and reused for the rest of the step."""
         return {i: self.view(i) for i in self.neighbour_ids}
 
     def view(self, neighbour_id: AgentID) -> AgentView | None:
@@ -87,7 +78,7 @@ class Context:
         Raises:
             NetworkError: if ``neighbour_id`` is not a neighbour of this agent.
         """
-        epoch = self._host._view_epoch
+        epoch = self._clock.epoch
         views = self._views
         try:
             if views is None or self._views_epoch != epoch:
@@ -126,8 +117,9 @@ class Context:
         memo[id(self)] = clone
         clone.agent = copy.deepcopy(self.agent, memo)
         clone._adjacent = copy.deepcopy(self._adjacent, memo)
-        clone._agents = copy.deepcopy(self._agents, memo)
-        clone._host = copy.deepcopy(self._host, memo)
+        clone._network = copy.deepcopy(self._network, memo)
+        clone._agents = clone._network.by_id
+        clone._clock = copy.deepcopy(self._clock, memo)
         clone._views = None
         clone._views_epoch = -1
         return clone

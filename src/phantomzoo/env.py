@@ -14,10 +14,10 @@ One step:
 from: supertype samplers, stochastic edges, resolver shuffles and agents (through
 ``ctx.rng``). Same seed and actions give the same episode.
 
-Trainers may drive any phantomzoo env, staged or not, through the *acting-agents*
-protocol: ``acting_reset(seed)`` and ``acting_step(actions)`` (see
-:class:`~phantomzoo.fsm.FiniteStateMachineEnv`); for a parallel env they are ``reset``
-and ``step``.
+The env is a thin adapter over :class:`~phantomzoo.engine.core.Engine` (``env.engine``):
+the engine plays the step, the env presents it as a ``ParallelEnv``. Trainers may drive
+any phantomzoo env, staged or not, through the *acting-agents* protocol
+(:mod:`phantomzoo.adapter`); for a parallel env it is ``reset`` and ``step``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 from pettingzoo import ParallelEnv
 
-from .engine.core import ModelEngine
+from .adapter import EngineAdapter
 from .network import Network
 from .supertype import Supertype
 from .types import AgentID
@@ -41,7 +41,7 @@ StepResult = tuple[
 ]
 
 
-class PhantomEnv(ModelEngine, ParallelEnv):
+class PhantomEnv(EngineAdapter, ParallelEnv):
     """A PettingZoo ``ParallelEnv`` over a network of agents.
 
     Subclass it, build the network in ``__init__`` and call ``super().__init__``.
@@ -77,75 +77,27 @@ class PhantomEnv(ModelEngine, ParallelEnv):
         check_observations: bool | None = None,
         checks: str | None = None,
     ) -> None:
-        self._init_engine(
-            num_steps,
+        self._build_engine(
             network,
-            env_supertype,
-            agent_supertypes,
-            type_augmented_observations,
-            check_observations,
+            num_steps,
+            env_supertype=env_supertype,
+            agent_supertypes=agent_supertypes,
+            type_augmented_observations=type_augmented_observations,
+            check_observations=check_observations,
             checks=checks,
         )
-        self._live: set[AgentID] = set()
-        self._episode_over = True
+
+    @property
+    def agents(self) -> list[AgentID]:
+        """The live strategic agents (every one acts each step)."""
+        return self.engine.live_agents
 
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
         """Start a new episode; returns ``(observations, infos)`` for every strategic agent."""
-        self._begin_episode(seed)
-        self.agents = list(self.possible_agents)
-        self._live = set(self.agents)
-        self._episode_over = not self.agents
-        observations = self._observe_many(self.agents)
-        return observations, {i: {} for i in self.agents}
+        return self.engine.reset(seed)
 
     def step(self, actions: Mapping[AgentID, Any]) -> StepResult:
         """Advance one step with an action for every live strategic agent."""
-        if self._episode_over:
-            self._raise_episode_over()
-        try:
-            matches = actions.keys() == self._live
-        except AttributeError:  # not a mapping
-            matches = False
-        if not matches:
-            self._raise_bad_actions(actions, self.agents, "the live agents", self._live)
-        acting = self.agents
-        self._resolve_step(acting, actions)
-
-        observations = self._observe_many(acting)
-        rewards = self.compute_rewards(acting)
-        out_of_time = self.current_step >= self.num_steps
-        terminations = dict.fromkeys(acting, False)
-        truncations = dict.fromkeys(acting, out_of_time)
-        finished = list(acting) if out_of_time else []
-        for agent_id, is_terminated, is_truncated, ctx in self._enders:
-            if agent_id in self._live:
-                terminated = is_terminated is not None and bool(is_terminated(ctx))
-                truncated = out_of_time or (is_truncated is not None and bool(is_truncated(ctx)))
-                terminations[agent_id] = terminated
-                truncations[agent_id] = truncated
-                if (terminated or truncated) and not out_of_time:
-                    finished.append(agent_id)
-        infos = self._collect_infos(acting)
-        if finished:
-            self._live.difference_update(finished)
-            self.agents = [i for i in acting if i in self._live]
-            self._episode_over = not self.agents
-        return observations, rewards, terminations, truncations, infos
-
-    # ------------------------------------------------ acting-agents protocol
-    @property
-    def acting_agents(self) -> list[AgentID]:
-        """The agents that must act in the next ``acting_step`` (all live agents)."""
-        return self.agents
-
-    def acting_reset(
-        self, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
-        """Same as :meth:`reset` (every agent acts every step in a parallel env)."""
-        return self.reset(seed=seed, options=options)
-
-    def acting_step(self, actions: Mapping[AgentID, Any]) -> StepResult:
-        """Same as :meth:`step`."""
-        return self.step(actions)
+        return self.engine.step(actions)

@@ -36,14 +36,13 @@ env as its only argument (bound methods are called with none).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pettingzoo import AECEnv
 
+from .adapter import EngineAdapter
 from .agents import StrategicAgent
-from .engine.core import ModelEngine
 from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
@@ -53,7 +52,7 @@ from .types import AgentID, StageID
 __all__ = ["FSMEnvView", "FSMStage", "FiniteStateMachineEnv", "StackelbergEnv"]
 
 
-class FiniteStateMachineEnv(ModelEngine, AECEnv):
+class FiniteStateMachineEnv(EngineAdapter, AECEnv):
     """A staged model as a PettingZoo ``AECEnv``.
 
     Within a stage, its live acting agents take turns (``agent_selection``); the stage
@@ -95,26 +94,19 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
     ) -> None:
         if isinstance(network, Network):
             network.check_usable()
-        self._init_engine(
-            num_steps,
+        self._build_engine(
             network,
-            env_supertype,
-            agent_supertypes,
-            type_augmented_observations,
-            check_observations,
-            checks,
+            num_steps,
+            env_supertype=env_supertype,
+            agent_supertypes=agent_supertypes,
+            type_augmented_observations=type_augmented_observations,
+            check_observations=check_observations,
+            checks=checks,
+            stages=self._collect_stages(stages),
+            initial_stage=initial_stage,
         )
-        self._stages = self._collect_stages(stages)
         self._validate_stages(initial_stage)
-        self.initial_stage = initial_stage
-        self.current_stage = initial_stage
-        self.previous_stage: StageID | None = None  # the stage played last
-        self._live: list[AgentID] = []
         self.agents: list[AgentID] = []  # filled by reset()
-        self._observations: dict[AgentID, Any] = {}
-        self._live_set: set[AgentID] = set()
-        self._acting_cache: dict[StageID, tuple[list[AgentID], set[AgentID]]] = {}
-        self._carry_rewards: dict[AgentID, float] = {}
         self._observations: dict[AgentID, Any] = {}
         self._turns: list[AgentID] = []
         self._turn_actions: dict[AgentID, Any] = {}
@@ -151,15 +143,16 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         return by_id
 
     def _validate_stages(self, initial_stage: StageID) -> None:
-        ids = list(self._stages)
+        stages = self.engine.stages
+        ids = list(stages)
         try:
-            known = initial_stage in self._stages
+            known = initial_stage in stages
         except TypeError:
             known = False
         if not known:
             raise StageError(f"initial stage {initial_stage!r} is not a stage; stages are {ids}")
         strategic = set(self.possible_agents)
-        for stage in self._stages.values():
+        for stage in stages.values():
             for role, members in (
                 ("acting", stage.acting_agents),
                 ("rewarded", stage.rewarded_agents),
@@ -176,7 +169,7 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
                             "only strategic agents act and are rewarded"
                         )
             for next_id in stage.next_stages:
-                if next_id not in self._stages:
+                if next_id not in stages:
                     raise StageError(
                         f"stage {stage.id!r} names unknown next stage {next_id!r}; stages are {ids}"
                     )
@@ -185,136 +178,34 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
                     f"stage {stage.id!r} has no handler, so it needs exactly one next stage "
                     f"(got {stage.next_stages}); add a handler to choose between them"
                 )
-        check_someone_acts(self._stages, initial_stage)
+        check_someone_acts(stages, initial_stage)
 
     @property
     def stages(self) -> dict[StageID, FSMStage]:
         """The stages by id."""
-        return dict(self._stages)
+        return dict(self.engine.stages)
+
+    @property
+    def initial_stage(self) -> StageID:
+        return self.engine.initial_stage
+
+    @property
+    def previous_stage(self) -> StageID | None:
+        """The stage played last."""
+        return self.engine.previous_stage
 
     def view(self) -> FSMEnvView:
         """The environment view, including the current stage."""
-        return FSMEnvView(self.current_step, self.current_step / self.num_steps, self.current_stage)
-
-    # ------------------------------------------------ acting-agents protocol
-    @property
-    def acting_agents(self) -> list[AgentID]:
-        """The live agents that act in the current stage, in turn order."""
-        return list(self._acting()[0])
-
-    def _acting(self) -> tuple[list[AgentID], set[AgentID]]:
-        """The current stage's live acting agents as a list and a set (cached)."""
-        cached = self._acting_cache.get(self.current_stage)
-        if cached is None:
-            live = self._live_set
-            acting = [i for i in self._stages[self.current_stage].acting_agents if i in live]
-            cached = self._acting_cache[self.current_stage] = (acting, set(acting))
-        return cached
-
-    def _set_live(self, live: list[AgentID]) -> None:
-        self._live = live
-        self._live_set = set(live)
-        self._acting_cache = {}
-
-    def acting_reset(
-        self, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
-        """Start an episode; observations and infos of the agents that act first."""
-        self.current_stage = self.initial_stage
-        self._begin_episode(seed)
-        self._set_live(list(self.possible_agents))
-        self._carry_rewards = {}
-        while not self._acting()[0] and self._live:  # stages played by the env alone
-            self._play_stage([], {}, self._carry_rewards, {})
-        acting = self.acting_agents
-        return self._observe_many(acting), {i: {} for i in acting}
-
-    def acting_step(
-        self, actions: Mapping[AgentID, Any]
-    ) -> tuple[
-        dict[AgentID, Any],
-        dict[AgentID, float],
-        dict[AgentID, bool],
-        dict[AgentID, bool],
-        dict[AgentID, dict[str, Any]],
-    ]:
-        """Play the current stage with one action per acting agent (see module docs)."""
-        if not self._live:
-            self._raise_episode_over()
-        acting, acting_set = self._acting()
-        if actions.keys() != acting_set:
-            self._raise_bad_actions(actions, acting, "the agents acting now", self._live)
-        rewards, self._carry_rewards = self._carry_rewards, {}
-        finished: dict[AgentID, tuple[bool, bool]] = {}
-        self._play_stage(acting, actions, rewards, finished)
-        while self._live and not self._acting()[0]:
-            self._play_stage([], {}, rewards, finished)
-        next_acting, next_set = self._acting()
-        observed = [i for i in finished if i not in next_set] + next_acting
-        observations = self._observe_many(observed)
-        keys = list(dict.fromkeys([*observed, *rewards]))
-        terminations = {i: finished.get(i, (False, False))[0] for i in keys}
-        truncations = {i: finished.get(i, (False, False))[1] for i in keys}
-        infos = self._collect_infos(keys)
-        return observations, rewards, terminations, truncations, infos
-
-    def _play_stage(
-        self,
-        acting: list[AgentID],
-        actions: Mapping[AgentID, Any],
-        rewards: dict[AgentID, float],
-        finished: dict[AgentID, tuple[bool, bool]],
-    ) -> None:
-        stage = self._stages[self.current_stage]
-        self.previous_stage = stage.id
-        self._resolve_step(acting, actions)
-        next_stage = self._next_stage(stage)
-        agents = self.network._agents
-        contexts = self._contexts
-        live = self._live_set
-        rewarded = [i for i in stage.rewarded_agents if i in live]
-        if rewarded:  # most stages of many models reward nobody: skip the call
-            for agent_id, reward in self.compute_rewards(rewarded).items():
-                rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
-        if self.current_step >= self.num_steps:
-            for agent_id in self._live:
-                agent, ctx = agents[agent_id], contexts[agent_id]
-                finished[agent_id] = (bool(agent.is_terminated(ctx)), True)
-        else:
-            for agent_id, is_terminated, is_truncated, ctx in self._enders:
-                if agent_id in live:
-                    terminated = is_terminated is not None and bool(is_terminated(ctx))
-                    truncated = is_truncated is not None and bool(is_truncated(ctx))
-                    if terminated or truncated:
-                        finished[agent_id] = (terminated, truncated)
-        if finished:
-            self._set_live([i for i in self._live if i not in finished])
-        self.current_stage = next_stage
-        self.env_view = self.view()
-        self._view_epoch += 1
-
-    def _next_stage(self, stage: FSMStage) -> StageID:
-        if stage.handler is None:
-            return stage.next_stages[0]
-        handler = stage.handler
-        if inspect.ismethod(handler):
-            next_stage = handler()
-        else:
-            next_stage = handler(self)
-        if next_stage not in stage.next_stages:
-            raise StageError(
-                f"the handler of stage {stage.id!r} returned {next_stage!r}, which is not one "
-                f"of its next stages {stage.next_stages}; return one of them or add it to "
-                "next_stages"
-            )
-        return next_stage
+        engine = self.engine
+        step = engine.current_step
+        return FSMEnvView(step, step / engine.num_steps, engine.current_stage)
 
     # ------------------------------------------------------------ AEC surface
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         """Start a new episode (PettingZoo AEC: returns nothing; use ``last()``)."""
         self.acting_reset(seed=seed, options=options)
         self.agents = list(self.possible_agents)
-        self._observations = self._observe_many(self.agents)
+        self._observations = self.engine.observe_many(self.agents)
         self.rewards = {i: 0.0 for i in self.agents}
         self._cumulative_rewards = {i: 0.0 for i in self.agents}
         self.terminations = {i: False for i in self.agents}
@@ -331,7 +222,7 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
             return self._observations[agent]
         except (KeyError, TypeError):
             self._require_reset("observe()")
-            raise ActionError(f"observe({agent!r}): {self._not_strategic(agent)}") from None
+            raise ActionError(f"observe({agent!r}): {self.engine.describe_agent(agent)}") from None
 
     def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Observation, reward, termination, truncation and info of ``agent_selection``."""
@@ -351,19 +242,18 @@ class FiniteStateMachineEnv(ModelEngine, AECEnv):
         )
 
     def _require_reset(self, what: str) -> None:
-        if not self._ever_reset:
+        if not self.engine.ever_reset:
             raise NotResetError(f"{what} called before reset(); call env.reset(seed=...) first")
 
     def step(self, action: Any) -> None:
         """Act for ``agent_selection``; the stage resolves after its last acting agent."""
         if not self.agents:  # before the first reset, or after the episode ended
-            self._raise_episode_over()
+            self.engine.require_live()
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        if not self._live:
-            self._raise_episode_over()
+        self.engine.require_live()
         self._cumulative_rewards[agent] = 0.0
         if not self._turn_actions:  # the stage's first turn: last stage's rewards are spent
             self._clear_rewards()

@@ -8,7 +8,8 @@ re-draws the edges on every environment reset from the episode's seeded generato
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +50,7 @@ class Network:
         self.message_log: list[Message] | None = None
         self._order: dict[AgentID, int] = {}
         self._order_version = -1
+        self._neighbour_cache: dict[AgentID, list[AgentID]] = {}
         self.add_agents(agents or [])
 
     # ------------------------------------------------------------------ agents
@@ -120,14 +122,15 @@ class Network:
         if not self._agents:
             raise NetworkError(
                 "the network has no agents; add them with ph.Network([agent, ...]) or "
-                "network.add_agent(agent) before building the environment"
+                "network.add_agent(agent) before building the environment (it has no "
+                "strategic agents: add one to the network)"
             )
         if not any(isinstance(a, StrategicAgent) for a in self._agents.values()):
             kinds = sorted({type(a).__name__ for a in self._agents.values()})
             raise NetworkError(
                 f"the network has no StrategicAgent (only {kinds}), so no agent observes or "
-                "acts; make at least one agent a ph.StrategicAgent with observation and "
-                "action spaces"
+                "acts (no strategic agents): add one to the network, a ph.StrategicAgent "
+                "with observation and action spaces"
             )
 
     # ------------------------------------------------------------- connections
@@ -181,14 +184,40 @@ class Network:
         return id_b in self._adj.get(id_a, ())
 
     def neighbours(self, agent_id: AgentID) -> list[AgentID]:
-        """Ids of the agents connected to ``agent_id``, in the order agents were added."""
-        adjacent = self._adj.get(agent_id)
-        if adjacent is None:
-            raise NetworkError(self._unknown(agent_id))
+        """Ids of the agents connected to ``agent_id``, in the order agents were added.
+
+        Cached per agent until the edges change, so a call costs O(degree), not O(N).
+        """
         if self._order_version != self._version:
             self._order = {i: n for n, i in enumerate(self._agents)}
             self._order_version = self._version
-        return sorted(adjacent, key=self._order.__getitem__)
+            self._neighbour_cache = {}
+        found = self._neighbour_cache.get(agent_id)
+        if found is None:
+            adjacent = self._adj.get(agent_id)
+            if adjacent is None:
+                raise NetworkError(self._unknown(agent_id))
+            found = self._neighbour_cache[agent_id] = sorted(adjacent, key=self._order.__getitem__)
+        return list(found)
+
+    def adjacency(self, agent_id: AgentID) -> Set[AgentID]:
+        """The live set of ``agent_id``'s neighbours (read it, never modify it: use
+        :meth:`add_connection`); it follows edge changes, including stochastic re-draws."""
+        try:
+            return self._adj[agent_id]
+        except KeyError:
+            raise NetworkError(self._unknown(agent_id)) from None
+
+    @property
+    def version(self) -> int:
+        """Bumped whenever agents or edges change (engines rebuild their contexts then)."""
+        return self._version
+
+    @property
+    def by_id(self) -> Mapping[AgentID, Agent]:
+        """A read-only, live, O(1) mapping of the agents by id (no copy, unlike
+        :attr:`agents`); resolvers and the engine read agents through it."""
+        return MappingProxyType(self._agents)
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
         """Called by the environment on every reset (static networks do nothing)."""

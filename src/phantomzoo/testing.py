@@ -192,8 +192,8 @@ def check_partial_observability(
         if len(strangers) > max_non_neighbours:
             picks = np.linspace(0, len(strangers) - 1, max_non_neighbours).round().astype(int)
             strangers = [strangers[i] for i in sorted(set(picks.tolist()))]
-        baseline = env._observe(observer_id)
-        ctx = env._contexts[observer_id]
+        baseline = env.engine.observe(observer_id)
+        ctx = env.engine.context(observer_id)
         for stranger_id in strangers:
             try:
                 ctx.view(stranger_id)
@@ -207,7 +207,7 @@ def check_partial_observability(
             changed = _perturb(clone.network[stranger_id])
             if not changed:
                 continue
-            observed = clone._observe(observer_id)
+            observed = clone.engine.observe(observer_id)
             if not data_equivalence(baseline, observed):
                 raise ConformanceError(
                     f"observation of agent {observer_id!r} changed when only the state of "

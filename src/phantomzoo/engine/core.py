@@ -1,96 +1,153 @@
-"""The model engine shared by the parallel and the staged (AEC) environments.
+"""The engine: one object that runs a model's episodes, independent of PettingZoo.
 
-:class:`ModelEngine` owns everything about running a model that does not depend on the
-PettingZoo surface: the network and its contexts, the episode's seeded generator,
-supertype sampling, observation/action spaces (with type augmentation) and one
-*resolution* — pre-message hooks, the acting agents' actions and every agent's
-generated messages, message delivery, post-message hooks.
+:class:`Engine` owns everything about running a model: the network and the agents'
+contexts, the episode clock and its seeded generator, supertype sampling, observation
+and action spaces (with type augmentation), stage play and who acts when, rewards and
+who ended how. Its public API is small:
+
+* ``reset(seed) -> (observations, infos)`` of the agents that act first;
+* ``acting_agents``: the live agents that must act in the next ``step``;
+* ``step(actions) -> StepOutcome(observations, rewards, terminations, truncations,
+  infos)`` with one action per acting agent.
+
+A model without stages plays one implicit stage in which every live strategic agent
+acts and is rewarded (:class:`~phantomzoo.PhantomEnv`); a staged model
+(:class:`~phantomzoo.FiniteStateMachineEnv`) plays its FSM stages, delivering rewards
+earned while an agent waits with that agent's next outcome. Both PettingZoo
+environments are thin adapters over an engine (``env.engine``).
+
+Extension points (for model authors): an env subclass's ``view()`` publishes the env
+view (the engine calls the ``host`` given to it); ``Network.reset`` re-draws edges each
+episode; custom resolvers subclass :class:`~phantomzoo.resolvers.Resolver`; agents may
+implement ``handle_batch`` to take a whole batch of messages at once.
 """
 
 from __future__ import annotations
 
 import gc
+import inspect
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
-from ..agents import Agent, StrategicAgent
-from ..context import Context
-from ..errors import ActionError, AgentDefinitionError, NetworkError, SupertypeError
+from ..agents import StrategicAgent
+from ..errors import (
+    ActionError,
+    AgentDefinitionError,
+    ConfigError,
+    NetworkError,
+    StageError,
+    SupertypeError,
+)
 from ..network import Network
+from ..stages import FSMStage
 from ..supertype import Supertype
-from ..types import AgentID
+from ..types import AgentID, StageID
 from ..views import EnvView
 from .checks import RuntimeChecks, check_level, check_seed
-from .spaces import space_mismatch
+from .clock import EpisodeClock
+from .observation import Observation
+from .wiring import Wiring
+
+#: The id of the one stage of a model without stages.
+PARALLEL_STAGE = "__all__"
 
 
-class ModelEngine(RuntimeChecks):
-    """Runs a network of agents; mixed into :class:`~phantomzoo.PhantomEnv` and friends.
+class StepOutcome(NamedTuple):
+    """What one engine step returns (unpacks like a PettingZoo step's five dicts)."""
 
-    Runtime checks of observations, rewards and actions come from
-    :class:`~phantomzoo.engine.checks.RuntimeChecks` (``checks="off"|"first"|"full"``).
+    observations: dict[AgentID, Any]
+    rewards: dict[AgentID, float]
+    terminations: dict[AgentID, bool]
+    truncations: dict[AgentID, bool]
+    infos: dict[AgentID, dict[str, Any]]
+
+
+class Engine(RuntimeChecks, Observation):
+    """Runs a network of agents (see the module docs).
+
+    Args:
+        network: The agents and their connections.
+        num_steps: Steps (stages played) per episode before every agent is truncated.
+        env_supertype: Optional supertype sampled into :attr:`env_type` every reset.
+        agent_supertypes: Optional ``{agent_id: Supertype}``, overriding agents' own.
+        type_augmented_observations: Append each typed strategic agent's sampled type.
+        checks / check_observations: Runtime check level
+            (:class:`~phantomzoo.engine.checks.RuntimeChecks`).
+        stages: ``{stage id: FSMStage}`` of a staged model; ``None`` for one implicit
+            stage in which every live strategic agent acts and is rewarded.
+        initial_stage: The stage each episode starts in (staged models).
+        host: The object whose ``view()`` publishes the env view and to which stage
+            handlers belong (the PettingZoo env); defaults to the engine.
     """
 
-    def _init_engine(
+    def __init__(
         self,
-        num_steps: int,
         network: Network,
-        env_supertype: Supertype | None,
-        agent_supertypes: Mapping[AgentID, Supertype] | None,
-        type_augmented_observations: bool,
-        check_observations: bool | None = None,
+        num_steps: int,
+        *,
+        env_supertype: Supertype | None = None,
+        agent_supertypes: Mapping[AgentID, Supertype] | None = None,
+        type_augmented_observations: bool = True,
         checks: str | None = None,
+        check_observations: bool | None = None,
+        stages: Mapping[StageID, FSMStage] | None = None,
+        initial_stage: StageID | None = None,
+        host: Any = None,
     ) -> None:
-        if (
-            not isinstance(num_steps, (int, np.integer))
-            or isinstance(num_steps, bool)
-            or num_steps < 1
-        ):
-            raise ActionError(f"num_steps must be an int >= 1, got {num_steps!r}")
+        if not isinstance(num_steps, (int, np.integer)) or isinstance(num_steps, bool):
+            raise ConfigError(f"num_steps must be an int >= 1, got {num_steps!r}")
+        if num_steps < 1:
+            raise ConfigError(f"num_steps must be an int >= 1, got {num_steps!r}")
         if not isinstance(network, Network):
             raise NetworkError(f"network must be a ph.Network, got {network!r}")
-        self.num_steps = int(num_steps)
+        network.check_usable()
         self.network = network
+        self.num_steps = int(num_steps)
+        self.host = self if host is None else host
+        self.clock = EpisodeClock()
         self.env_supertype = env_supertype
         self.env_type: Supertype | None = None
-        self.type_augmented_observations = type_augmented_observations
+        self.type_augmented_observations = bool(type_augmented_observations)
         self.checks = check_level(check_observations, checks)
-        for agent_id, supertype in (agent_supertypes or {}).items():
-            network[agent_id].supertype = supertype
-        self.agent_supertypes = dict(agent_supertypes or {})
-        for supertype in [env_supertype, *(a.supertype for a in network._agents.values())]:
-            if supertype is not None and not isinstance(supertype, Supertype):
-                raise SupertypeError(
-                    f"supertypes must be ph.Supertype instances, got {supertype!r}"
-                )
-
+        self._apply_supertypes(agent_supertypes)
         self.possible_agents: list[AgentID] = [
-            i for i, a in network._agents.items() if isinstance(a, StrategicAgent)
+            i for i, a in network.by_id.items() if isinstance(a, StrategicAgent)
         ]
-        if not self.possible_agents:
-            raise NetworkError(
-                f"the network has no strategic agents (agents: {list(network._agents)[:10]}); "
-                "an environment needs at least one ph.StrategicAgent to observe and act: "
-                "add one to the network"
-            )
-        self.agents: list[AgentID] = []
         self._observation_spaces: dict[AgentID, gym.Space[Any]] = {}
         self._action_spaces: dict[AgentID, gym.Space[Any]] = {}
         self._augmented: set[AgentID] = set()
         for agent_id in self.possible_agents:
-            self._build_spaces(network._agents[agent_id])
-
-        self.np_random: np.random.Generator | None = None  # type: ignore[assignment]
+            self._build_spaces(network[agent_id])
+        self.staged = stages is not None
+        everyone = self.possible_agents
+        self.stages: dict[StageID, FSMStage] = (
+            dict(stages) if stages is not None else {PARALLEL_STAGE: _parallel_stage(everyone)}
+        )
+        self.initial_stage = initial_stage if self.staged else PARALLEL_STAGE
+        self.current_stage: StageID | None = self.initial_stage if self.staged else None
+        self.previous_stage: StageID | None = None
         self.current_step = 0
-        self.env_view: EnvView = EnvView(0, 0.0)
-        self._view_epoch = 0
-        self._contexts: dict[AgentID, Context] = {}
-        self._contexts_version = -1
+        self._stage = self.initial_stage
+        self._wiring: Wiring | None = None
         self._type_vectors: dict[AgentID, np.ndarray] = {}
+        self._live: list[AgentID] = []
+        self._live_set: set[AgentID] = set()
+        self._acting_cache: dict[StageID, tuple[list[AgentID], set[AgentID]]] = {}
+        self._carry: dict[AgentID, float] = {}
         self._ever_reset = False
+
+    def _apply_supertypes(self, agent_supertypes: Mapping[AgentID, Supertype] | None) -> None:
+        for agent_id, supertype in (agent_supertypes or {}).items():
+            self.network[agent_id].supertype = supertype
+        self.agent_supertypes = dict(agent_supertypes or {})
+        for supertype in [self.env_supertype, *(a.supertype for a in self.network.by_id.values())]:
+            if supertype is not None and not isinstance(supertype, Supertype):
+                raise SupertypeError(
+                    f"supertypes must be ph.Supertype instances, got {supertype!r}"
+                )
 
     # ------------------------------------------------------------------ spaces
     def _build_spaces(self, agent: StrategicAgent) -> None:
@@ -103,7 +160,9 @@ class ModelEngine(RuntimeChecks):
                     "an encoder/decoder that provides it)"
                 )
         if self.type_augmented_observations and agent.supertype is not None:
-            obs_space = _augment_space(agent, obs_space)
+            from .augment import augment_space
+
+            obs_space = augment_space(agent, obs_space)
             self._augmented.add(agent.id)
         self._observation_spaces[agent.id] = obs_space
         self._action_spaces[agent.id] = act_space
@@ -119,102 +178,226 @@ class ModelEngine(RuntimeChecks):
         """The action space of strategic agent ``agent`` (same object every call)."""
         try:
             return self._action_spaces[agent]
-        except (KeyError, TypeError):  # TypeError: an unhashable id
+        except (KeyError, TypeError):
             raise ActionError(self._not_strategic(agent)) from None
 
-    # ------------------------------------------------------------------- reset
-    def _begin_episode(self, seed: int | None) -> None:
-        """Seed, sample types, reset the network and agents, rewind the clock."""
+    # ------------------------------------------------------------------ state
+    @property
+    def np_random(self) -> np.random.Generator | None:
+        """The episode's generator (seeded by ``reset(seed=...)``)."""
+        return self.clock.rng
+
+    @property
+    def env_view(self) -> EnvView:
+        """The environment's view for the current step."""
+        return self.clock.env_view
+
+    @property
+    def live_agents(self) -> list[AgentID]:
+        """Strategic agents that have not terminated or been truncated this episode."""
+        return self._live
+
+    @property
+    def episode_over(self) -> bool:
+        """True before the first reset and once every agent has ended."""
+        return not self._live
+
+    @property
+    def contexts(self) -> Mapping[AgentID, Any]:
+        """Every agent's :class:`~phantomzoo.Context` (after the first reset)."""
+        return self._wiring.contexts if self._wiring is not None else {}
+
+    @property
+    def ever_reset(self) -> bool:
+        """Whether :meth:`reset` has been called at least once."""
+        return self._ever_reset
+
+    def require_live(self) -> None:
+        """Raise NotResetError before the first reset, EpisodeOverError once every agent
+        has ended (the errors an env's step raises then)."""
+        if not self._live:
+            self._raise_episode_over()
+
+    def describe_agent(self, agent_id: AgentID) -> str:
+        """Why ``agent_id`` is not a strategic agent of this model, in words."""
+        return self._not_strategic(agent_id)
+
+    def observe_many(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, Any]:
+        """Observations of several agents now (each agent's first of the episode checked)."""
+        return self._observe_many(agent_ids)
+
+    def context(self, agent_id: AgentID) -> Any:
+        """The context of ``agent_id`` (raises ActionError before the first reset)."""
+        try:
+            return self.contexts[agent_id]
+        except (KeyError, TypeError):
+            raise ActionError(f"no context for {agent_id!r}: call reset() first") from None
+
+    def default_view(self) -> EnvView:
+        """The env view published when the host does not override ``view()``."""
+        return EnvView(self.current_step, self.current_step / self.num_steps)
+
+    def view(self) -> EnvView:
+        return self.default_view()
+
+    def _tick(self) -> None:
+        self.clock.tick(self.host.view())
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, seed: int | None = None) -> tuple[dict[AgentID, Any], dict[AgentID, dict]]:
+        """Start an episode; observations and infos of the agents that act first."""
         check_seed(seed)
+        clock, network = self.clock, self.network
         if seed is not None:
-            self.np_random = np.random.Generator(np.random.PCG64(seed))
-        elif self.np_random is None:
-            self.np_random = np.random.Generator(np.random.PCG64())
-        rng = self.np_random
-        network = self.network
+            clock.rng = np.random.Generator(np.random.PCG64(seed))
+        elif clock.rng is None:
+            clock.rng = np.random.Generator(np.random.PCG64())
+        rng = clock.rng
+        self._stage = self.initial_stage
+        self.current_stage = self._stage if self.staged else None
+        self.previous_stage = None
         shared: dict[int, Any] = {}
         if self.env_supertype is not None:
             self.env_type = self.env_supertype.sample(rng, shared)
         self._type_vectors = {}
-        for agent in network._agents.values():
+        for agent in network.by_id.values():
             if agent.supertype is not None:
                 agent.type = agent.supertype.sample(rng, shared)
                 if agent.id in self._augmented:
                     self._type_vectors[agent.id] = agent.type.to_array()
         network.reset(rng)
-        if network._version != self._contexts_version:
-            self._build_contexts()
-        for agent in network._agents.values():
+        if self._wiring is None or self._wiring.version != network.version:
+            self._wiring = Wiring(network, self._observation_spaces, clock)
+        for agent in network.by_id.values():
             agent.reset()
         self.current_step = 0
-        self.env_view = self.view()
-        self._view_epoch += 1
+        self._tick()
         self._ever_reset = True
         self._reset_checks()
+        self._set_live(list(self.possible_agents))
+        self._carry = {}
+        while self._live and not self._acting()[0]:  # stages the env plays alone
+            self._play_stage([], {}, self._carry, {})
+        acting = self.acting_agents
+        return self._observe_many(acting), {i: {} for i in acting}
 
-    def _build_contexts(self) -> None:
-        network = self.network
-        agents = network._agents
-        self._contexts = {
-            agent_id: Context(agent, network._adj[agent_id], agents, self)
-            for agent_id, agent in agents.items()
-        }
-        self._contexts_version = network._version
-        contexts = self._contexts
+    # ------------------------------------------------------------------ acting
+    @property
+    def acting_agents(self) -> list[AgentID]:
+        """The live agents that act in the next :meth:`step`, in turn order."""
+        return list(self._acting()[0])
 
-        def overrides(agent: Agent, name: str) -> bool:
-            return getattr(type(agent), name) is not getattr(Agent, name)
+    def _acting(self) -> tuple[list[AgentID], set[AgentID]]:
+        cached = self._acting_cache.get(self._stage)
+        if cached is None:
+            live = self._live_set
+            acting = [i for i in self.stages[self._stage].acting_agents if i in live]
+            cached = self._acting_cache[self._stage] = (acting, set(acting))
+        return cached
 
-        pairs = list(agents.items())
-        self._pre_calls = [
-            (a.pre_message_resolution, contexts[i])
-            for i, a in pairs
-            if overrides(a, "pre_message_resolution")
-        ]
-        self._post_calls = [
-            (a.post_message_resolution, contexts[i])
-            for i, a in pairs
-            if overrides(a, "post_message_resolution")
-        ]
-        self._decoders = {
-            i: (a.decode_action, contexts[i]) for i, a in pairs if i in self._observation_spaces
-        }
-        self._generators = [
-            (i, a.generate_messages, contexts[i])
-            for i, a in pairs
-            if overrides(a, "generate_messages")
-        ]
-        # Strategic agents that can end before the time limit (the others never do).
-        # Entries hold None for a hook the agent does not override (it never fires).
-        self._enders = [
-            (
-                i,
-                a.is_terminated
-                if type(a).is_terminated is not StrategicAgent.is_terminated
-                else None,
-                a.is_truncated if type(a).is_truncated is not StrategicAgent.is_truncated else None,
-                contexts[i],
+    def _set_live(self, live: list[AgentID]) -> None:
+        self._live, self._live_set, self._acting_cache = live, set(live), {}
+
+    # ------------------------------------------------------------------ step
+    def step(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
+        """Play one step with one action per agent of :attr:`acting_agents`.
+
+        ``observations`` holds the agents that act next plus every agent that has just
+        ended (its final observation); ``rewards`` every agent rewarded since the last
+        step; ``terminations``, ``truncations`` and ``infos`` cover both.
+        """
+        if not self._live:
+            self._raise_episode_over()
+        acting, acting_set = self._acting()
+        try:
+            matches = actions.keys() == acting_set
+        except AttributeError:  # not a mapping
+            matches = False
+        if not matches:
+            self._raise_bad_actions(actions, acting, "the agents acting now", self._live)
+        if not self.staged:
+            return self._step_parallel(acting, actions)
+        rewards, self._carry = self._carry, {}
+        finished: dict[AgentID, tuple[bool, bool]] = {}
+        self._play_stage(acting, actions, rewards, finished)
+        while self._live and not self._acting()[0]:
+            self._play_stage([], {}, rewards, finished)
+        next_acting, next_set = self._acting()
+        observed = [i for i in finished if i not in next_set] + next_acting
+        observations = self._observe_many(observed)
+        keys = list(dict.fromkeys([*observed, *rewards]))
+        terminations = {i: finished.get(i, (False, False))[0] for i in keys}
+        truncations = {i: finished.get(i, (False, False))[1] for i in keys}
+        return StepOutcome(observations, rewards, terminations, truncations, self._infos(keys))
+
+    def _step_parallel(self, acting: list[AgentID], actions: Mapping[AgentID, Any]) -> StepOutcome:
+        """The implicit stage: everyone acts, is observed, rewarded, maybe ends."""
+        self._resolve(acting, actions)
+        observations = self._observe_many(acting)
+        rewards = self.compute_rewards(acting)
+        finished = self._ended(self._live_set)
+        terminations = dict.fromkeys(acting, False)
+        truncations = dict.fromkeys(acting, False)
+        for agent_id, (terminated, truncated) in finished.items():
+            terminations[agent_id], truncations[agent_id] = terminated, truncated
+        infos = self._infos(acting)
+        if finished:
+            self._set_live([i for i in acting if i not in finished])
+        return StepOutcome(observations, rewards, terminations, truncations, infos)
+
+    def _play_stage(
+        self,
+        acting: list[AgentID],
+        actions: Mapping[AgentID, Any],
+        rewards: dict[AgentID, float],
+        finished: dict[AgentID, tuple[bool, bool]],
+    ) -> None:
+        stage = self.stages[self._stage]
+        self.previous_stage = stage.id
+        self._resolve(acting, actions)
+        next_stage = self._next_stage(stage)
+        live = self._live_set
+        rewarded = [i for i in stage.rewarded_agents if i in live]
+        if rewarded:  # many stages reward nobody: skip the call
+            for agent_id, reward in self.compute_rewards(rewarded).items():
+                rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
+        ended = self._ended(live)
+        if ended:
+            finished.update(ended)
+            self._set_live([i for i in self._live if i not in ended])
+        self.current_stage = self._stage = next_stage
+        self._tick()
+
+    def _ended(self, live: set[AgentID]) -> dict[AgentID, tuple[bool, bool]]:
+        """``{agent: (terminated, truncated)}`` of the live agents that end now: every one
+        at the time limit, else those whose ``is_terminated`` / ``is_truncated`` fires."""
+        ended = {}
+        if self.current_step >= self.num_steps:
+            for agent_id in self._live:
+                ended[agent_id] = (False, True)
+        for agent_id, is_terminated, is_truncated, ctx in self._wiring.enders:  # type: ignore[union-attr]
+            if agent_id in live:
+                terminated = is_terminated is not None and bool(is_terminated(ctx))
+                truncated = is_truncated is not None and bool(is_truncated(ctx))
+                if terminated or truncated:
+                    ended[agent_id] = (terminated, truncated or agent_id in ended)
+        return ended
+
+    def _next_stage(self, stage: FSMStage) -> StageID:
+        handler = stage.handler
+        if handler is None:
+            return stage.next_stages[0]
+        next_stage = handler() if inspect.ismethod(handler) else handler(self.host)
+        if next_stage not in stage.next_stages:
+            raise StageError(
+                f"the handler of stage {stage.id!r} returned {next_stage!r}, which is not one "
+                f"of its next stages {stage.next_stages}; return one of them or add it to "
+                "next_stages"
             )
-            for i, a in pairs
-            if i in self._observation_spaces
-            and (
-                type(a).is_terminated is not StrategicAgent.is_terminated
-                or type(a).is_truncated is not StrategicAgent.is_truncated
-            )
-        ]
-        self._info_ids = {
-            i
-            for i, a in pairs
-            if i in self._observation_spaces
-            and type(a).collect_infos is not StrategicAgent.collect_infos
-        }
+        return next_stage
 
-    def view(self) -> EnvView:
-        """The environment's view for the current step; override to publish more."""
-        return EnvView(self.current_step, self.current_step / self.num_steps)
-
-    # --------------------------------------------------------------- resolution
-    def _resolve_step(self, acting: Iterable[AgentID], actions: Mapping[AgentID, Any]) -> None:
+    # ------------------------------------------------------------------ resolution
+    def _resolve(self, acting: Iterable[AgentID], actions: Mapping[AgentID, Any]) -> None:
         """Advance the clock and run one resolution with ``acting`` agents' actions.
 
         Python's cyclic garbage collector is paused meanwhile: a resolution allocates
@@ -224,134 +407,35 @@ class ModelEngine(RuntimeChecks):
         """
         if self._unchecked_actions or self._full_checks:
             self.check_actions(acting, actions)
+        wiring = self._wiring
         gc_was_enabled = gc.isenabled()
         if gc_was_enabled:
             gc.disable()
         try:
             self.current_step += 1
-            self.env_view = self.view()
-            self._view_epoch += 1
-            for hook, ctx in self._pre_calls:
+            self._tick()
+            for hook, ctx in wiring.pre_calls:  # type: ignore[union-attr]
                 hook(ctx)
             network = self.network
             send = network.send
-            decoders = self._decoders
+            decoders = wiring.decoders  # type: ignore[union-attr]
             pending: dict[AgentID, list[Any]] = {}
             for agent_id in acting:
                 decode, ctx = decoders[agent_id]
                 replies = decode(ctx, actions[agent_id])
                 if replies:
                     send(agent_id, replies, pending)
-            for agent_id, generate, ctx in self._generators:
+            for agent_id, generate, ctx in wiring.generators:  # type: ignore[union-attr]
                 replies = generate(ctx)
                 if replies:
                     send(agent_id, replies, pending)
-            network.resolve(pending, self._contexts, self.np_random)
-            for hook, ctx in self._post_calls:
+            network.resolve(pending, wiring.contexts, self.clock.rng)  # type: ignore[union-attr]
+            for hook, ctx in wiring.post_calls:  # type: ignore[union-attr]
                 hook(ctx)
         finally:
             if gc_was_enabled:
                 gc.enable()
 
-    # ------------------------------------------------------------- observation
-    def _observe(self, agent_id: AgentID) -> Any:
-        agent = self.network._agents[agent_id]
-        return self._finish_observation(
-            agent_id, agent.encode_observation(self._contexts[agent_id])
-        )
 
-    def _finish_observation(self, agent_id: AgentID, obs: Any, check: bool = False) -> Any:
-        """Append the agent's type if augmented, cast to the space's dtype, check if asked.
-
-        ``check`` (or ``checks="full"``) checks the result against the space: its
-        structure, plus its bounds when the checks are full.
-        """
-        space = self._observation_spaces[agent_id]
-        if obs is None:
-            self._raise_bad_observation(agent_id, obs, "encode_observation returned None")
-        try:
-            type_vector = self._type_vectors.get(agent_id)
-            if type_vector is not None:
-                if isinstance(obs, dict):
-                    obs = {**obs, "type": type_vector}
-                else:
-                    obs = np.concatenate((np.asarray(obs, dtype=space.dtype).ravel(), type_vector))
-            if isinstance(space, gym.spaces.Box) and getattr(obs, "dtype", None) != space.dtype:
-                obs = np.asarray(obs, dtype=space.dtype)
-        except (TypeError, ValueError) as exc:
-            self._raise_bad_observation(
-                agent_id, obs, f"cannot be read as {space.dtype} numbers ({exc})"
-            )
-        full = self._full_checks
-        if check or full:
-            problem = space_mismatch(space, obs, bounds=full)
-            if problem is not None:
-                self._raise_bad_observation(agent_id, obs, problem)
-        return obs
-
-    def _collect_infos(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, dict[str, Any]]:
-        """``collect_infos`` of each agent (an empty dict for agents that do not define it)."""
-        with_infos = self._info_ids
-        agents = self.network._agents
-        contexts = self._contexts
-        return {
-            i: agents[i].collect_infos(contexts[i]) if i in with_infos else {} for i in agent_ids
-        }
-
-    def _observe_many(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, Any]:
-        """Observations of several agents, with a fast path for plain float arrays."""
-        if self._unchecked_obs or self._full_checks:
-            return self._observe_checked(agent_ids)
-        agents = self.network._agents
-        contexts = self._contexts
-        spaces = self._observation_spaces
-        type_vectors = self._type_vectors
-        concatenate = np.concatenate
-        observations = {}
-        for agent_id in agent_ids:
-            obs = agents[agent_id].encode_observation(contexts[agent_id])
-            dtype = spaces[agent_id].dtype
-            if obs.__class__ is np.ndarray and obs.dtype == dtype:
-                type_vector = type_vectors.get(agent_id)
-                if type_vector is None:
-                    observations[agent_id] = obs
-                    continue
-                if obs.ndim == 1 and type_vector.dtype == dtype:
-                    observations[agent_id] = concatenate((obs, type_vector))
-                    continue
-            observations[agent_id] = self._finish_observation(agent_id, obs)
-        return observations
-
-    def state(self) -> np.ndarray:
-        raise NotImplementedError("phantomzoo environments do not define a global state")
-
-    def render(self) -> None:
-        """Nothing to render; models expose their state through metrics and rollouts."""
-        return None
-
-    def close(self) -> None:
-        """Release resources (none are held)."""
-
-
-def _augment_space(agent: StrategicAgent, space: gym.Space[Any]) -> gym.Space[Any]:
-    low, high = agent.supertype.bounds()  # type: ignore[union-attr]
-    if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
-        return gym.spaces.Box(
-            low=np.concatenate([space.low, low]).astype(space.dtype),
-            high=np.concatenate([space.high, high]).astype(space.dtype),
-            dtype=space.dtype,
-        )
-    if isinstance(space, gym.spaces.Dict):
-        if "type" in space.spaces:
-            raise SupertypeError(
-                f"agent {agent.id!r}: its Dict observation space already has a 'type' key; "
-                "rename it or build the env with type_augmented_observations=False"
-            )
-        return gym.spaces.Dict(
-            {**space.spaces, "type": gym.spaces.Box(low, high, dtype=np.float32)}
-        )
-    raise SupertypeError(
-        f"agent {agent.id!r} has a supertype but its observation space {space} is neither a "
-        "1-D Box nor a Dict, so its type cannot be appended; use one of those or build the "
-        "env with type_augmented_observations=False"
-    )
+def _parallel_stage(agent_ids: list[AgentID]) -> FSMStage:
+    return FSMStage(PARALLEL_STAGE, agent_ids, agent_ids, [PARALLEL_STAGE])
