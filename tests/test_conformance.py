@@ -11,15 +11,22 @@ from phantomzoo.errors import ConformanceError
 from phantomzoo.samplers import UniformFloatSampler
 from phantomzoo.testing import check_env, check_partial_observability
 
-BUNDLED = [
-    ("supply_chain_v0", {"num_shops": 1}),
-    ("supply_chain_v0", {"num_shops": 10}),
-]
+#: Extra configurations checked besides each registered env's defaults.
+EXTRA = [("supply_chain_v0", {"num_shops": 10})]
+REGISTERED = sorted(ph.registered_envs())
 
 
-@pytest.mark.parametrize(("name", "kwargs"), BUNDLED, ids=lambda x: str(x))
-def test_bundled_envs_conform(name, kwargs):
+@pytest.mark.parametrize(
+    ("name", "kwargs"), [(n, {}) for n in REGISTERED] + EXTRA, ids=lambda x: str(x)
+)
+def test_registered_envs_conform(name, kwargs):
     check_env(lambda: ph.make(name, **kwargs), num_cycles=120)
+
+
+def test_every_bundled_env_is_registered_and_checked():
+    assert {"supply_chain_v0", "supply_chain_paper_v0", "digital_ads_v0", "type_toy_v0"} <= set(
+        REGISTERED
+    )
 
 
 def test_custom_model_with_types_conforms():

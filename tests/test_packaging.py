@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -32,23 +33,32 @@ def test_core_sources_never_import_trainer_libraries():
 
 @pytest.mark.slow
 def test_wheel_contains_backends_and_envs(tmp_path):
+    # Build from a copy, so that the test suite never writes into the checkout (build/).
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "constraints.txt"):
+        shutil.copy2(ROOT / name, source / name)
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for folder in ("src", "backends", "envs"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=junk)
+    wheels = tmp_path / "wheels"
     subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
             "wheel",
-            str(ROOT),
+            str(source),
             "--no-deps",
             "--no-build-isolation",
             "-q",
             "-w",
-            str(tmp_path),
+            str(wheels),
         ],
         check=True,
         capture_output=True,
     )
-    (wheel,) = tmp_path.glob("phantomzoo-*.whl")
+    (wheel,) = wheels.glob("phantomzoo-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for package_dir in ("src/phantomzoo", "backends", "envs"):
         for source in (ROOT / package_dir).rglob("*.py"):
