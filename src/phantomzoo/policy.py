@@ -68,9 +68,12 @@ class Policy:
             cls.compute_actions = _ignoring_rng(own)  # type: ignore[method-assign]
 
     def compute_action(self, observation: Any) -> Any:
-        """The action for one observation."""
+        """The action for one observation (a batch-only policy answers with a batch of one)."""
+        if type(self).compute_actions is not Policy.compute_actions:
+            return self.compute_actions([observation])[0]
         raise NotImplementedError(
-            f"{type(self).__name__} must implement compute_action(observation)"
+            f"{type(self).__name__} must implement compute_action(observation) or "
+            "compute_actions(observations, rng=None)"
         )
 
     def compute_actions(
