@@ -57,7 +57,8 @@ def speed_goal(
 ) -> dict[str, Any]:
     """``factor`` x the old Phantom 2.2 figure ``reference`` at ``size``, from ``row[key]``."""
     target = factor * reference
-    name = f"{factor:g}x Phantom 2.2 (old figure) at {size:,} {unit}"
+    shown = unit[:-1] if size == 1 and unit.endswith("s") else unit
+    name = f"{factor:g}x Phantom 2.2 (old figure) at {size:,} {shown}"
     if row is None:
         detail = f"{size:,} not measured"
         return {

@@ -41,7 +41,6 @@ from phantomzoo.errors import PhantomZooError
 from phantomzoo.policy import RandomPolicy
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "paper_supply_chain.json"
-WARMUP_STEPS = 10
 
 THROUGHPUT_COLUMNS = [
     ("shops", "shops", ""),
@@ -90,41 +89,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # --------------------------------------------------------------------------- throughput
 def measure_once(num_shops: int, min_seconds: float, seed: int) -> dict[str, float]:
-    """One throughput run of whole episodes through the acting-agents protocol."""
-    env = PaperSupplyChainEnv(num_shops=num_shops)
-    rng = np.random.default_rng(seed)
-    high = float(env.action_space(env.possible_agents[0]).high[0])
-
-    def step() -> int:
-        acting = env.acting_agents
-        actions = rng.uniform(0.0, high, size=(len(acting), 1)).astype(np.float32)
-        env.acting_step(dict(zip(acting, actions)))
-        return len(acting)
-
-    env.acting_reset(seed=seed)
-    for _ in range(WARMUP_STEPS):
-        step()
-    env_steps = shop_steps = episode = 0
-    start = time.perf_counter()
-    while True:
-        env.acting_reset(seed=seed + episode)
-        episode += 1
-        while env.acting_agents:
-            shop_steps += step()
-            env_steps += 1
-        seconds = time.perf_counter() - start
-        if seconds >= min_seconds:
-            break
-    return {
-        "shops": num_shops,
-        "agents": len(env.network),
-        "env_steps": env_steps,
-        "agent_steps": shop_steps,
-        "seconds": seconds,
-        "env_steps_per_s": env_steps / seconds,
-        "agent_steps_per_s": shop_steps / seconds,
-        "us_per_agent_step": 1e6 * seconds / shop_steps,
-    }
+    """One throughput run of whole episodes through the acting-agents protocol (the
+    generic harness, :func:`phantomzoo.cli.bench.measure_env_throughput`)."""
+    rates = bm.measure_env_throughput(
+        lambda: PaperSupplyChainEnv(num_shops=num_shops),
+        num_shops,
+        min_seconds,
+        seed,
+        protocol="acting",
+    )
+    agents = len(PaperSupplyChainEnv(num_shops=num_shops).network)
+    return {"shops": num_shops, "agents": agents, **rates}
 
 
 def throughput_rows(args: argparse.Namespace) -> list[dict[str, float]]:
