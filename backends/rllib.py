@@ -44,9 +44,9 @@ Ray's own processes.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -59,7 +59,27 @@ from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.tune.registry import register_env
 
-from phantomzoo.backends._common import TrainingLogger
+from phantomzoo.backends._common import (
+    Budget,
+    TrainingLogger,
+    history_row,
+    option_names,
+    validate_options,
+)
+from phantomzoo.backends._options import (
+    AT_LEAST_1,
+    FLAG,
+    MAPPING,
+    MAX_SECONDS,
+    POSITIVE,
+    Rule,
+    choice,
+    int_at_least,
+    is_int,
+    is_number,
+    option,
+)
+from phantomzoo.backends._torch_state import torch_settings
 from phantomzoo.errors import ConfigError, TrainingError
 from phantomzoo.training import TrainingJob, TrainingResult
 from phantomzoo.training.mapping import PolicySpec
@@ -91,76 +111,64 @@ __all__ = [
 ENV_NAME = "phantomzoo_env"
 #: ph.train's checkpoint contract: periodic checkpoints, stop on SIGINT/SIGTERM, resume.
 SUPPORTS_CHECKPOINTS = True
+_HIDDENS = Rule(
+    "a non-empty list of ints >= 1",
+    lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(is_int(h) and h >= 1 for h in v),
+    list,
+)
+
+
+@dataclass
+class Args:
+    """The rllib backend's options (see the module docs); checked by ``validate_options``."""
+
+    num_env_runners: int = option(0, int_at_least(0))
+    address: str | None = option(
+        None,
+        Rule("a Ray address", lambda v: isinstance(v, str) and bool(v)).optional(
+            "a Ray address (or None)"
+        ),
+    )
+    train_batch_size: int = option(4000, AT_LEAST_1)
+    minibatch_size: int = option(256, AT_LEAST_1)
+    num_epochs: int = option(10, AT_LEAST_1)
+    lr: float = option(3e-4, POSITIVE)
+    gamma: float = option(0.99, Rule("in (0, 1]", lambda v: is_number(v) and 0 < v <= 1))
+    model: dict[str, Any] = option(None, MAPPING, factory=dict)
+    overrides: dict[str, Any] = option(None, MAPPING, factory=dict)
+    max_seconds: float | None = option(None, MAX_SECONDS)
+    checkpoint_every_iterations: int | None = option(
+        None, AT_LEAST_1.optional("None or an int >= 1 (iterations between checkpoints)")
+    )
+
+
+@dataclass
+class ModelArgs:
+    """RLlib ``DefaultModelConfig`` fields the ``model`` option may set, with our defaults."""
+
+    fcnet_hiddens: list[int] = option(None, _HIDDENS, factory=lambda: [64, 64])
+    fcnet_activation: str = option("tanh", choice("tanh", "relu"))
+    vf_share_layers: bool = option(False, FLAG)
+    free_log_std: bool = option(True, FLAG)
+
+
 #: Option defaults (their keys are the accepted options).
-DEFAULTS: dict[str, Any] = {
-    "num_env_runners": 0,
-    "address": None,
-    "train_batch_size": 4000,
-    "minibatch_size": 256,
-    "num_epochs": 10,
-    "lr": 3e-4,
-    "gamma": 0.99,
-    "model": {},
-    "overrides": {},
-    "max_seconds": None,
-    "checkpoint_every_iterations": None,
-}
-OPTIONS = frozenset(DEFAULTS)
-#: RLlib ``DefaultModelConfig`` fields the ``model`` option may set, with our defaults.
-DEFAULT_MODEL: dict[str, Any] = {
-    "fcnet_hiddens": [64, 64],
-    "fcnet_activation": "tanh",
-    "vf_share_layers": False,
-    "free_log_std": True,
-}
+DEFAULTS: dict[str, Any] = asdict(Args())
+OPTIONS = option_names(Args)
+#: The ``model`` option's keys with our defaults.
+DEFAULT_MODEL: dict[str, Any] = asdict(ModelArgs())
 _ACTIVATIONS = {torch.nn.Tanh: "tanh", torch.nn.ReLU: "relu"}
 
 
 # --------------------------------------------------------------------- options
-def _is_int(value: Any, least: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= least
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "num_env_runners": (lambda v: _is_int(v, 0), "must be an int >= 0"),
-    "train_batch_size": (lambda v: _is_int(v, 1), "must be an int >= 1"),
-    "minibatch_size": (lambda v: _is_int(v, 1), "must be an int >= 1"),
-    "num_epochs": (lambda v: _is_int(v, 1), "must be an int >= 1"),
-    "lr": (lambda v: _is_number(v) and v > 0, "must be a number > 0"),
-    "gamma": (lambda v: _is_number(v) and 0 < v <= 1, "must be in (0, 1]"),
-    "model": (lambda v: isinstance(v, Mapping), "must be a dict"),
-    "overrides": (lambda v: isinstance(v, Mapping), "must be a dict"),
-    "max_seconds": (lambda v: v is None or _is_number(v) and v > 0, "must be a number > 0"),
-    "checkpoint_every_iterations": (
-        lambda v: v is None or _is_int(v, 1),
-        "must be None or an int >= 1 (iterations between checkpoints)",
-    ),
-    "address": (lambda v: v is None or isinstance(v, str) and bool(v), "must be a Ray address"),
-    "fcnet_hiddens": (
-        lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(_is_int(h, 1) for h in v),
-        "must be a non-empty list of ints >= 1",
-    ),
-    "fcnet_activation": (lambda v: v in ("tanh", "relu"), "must be 'tanh' or 'relu'"),
-    "vf_share_layers": (lambda v: isinstance(v, bool), "must be True or False"),
-    "free_log_std": (lambda v: isinstance(v, bool), "must be True or False"),
-}
-
-
-def _check(prefix: str, values: Mapping[str, Any]) -> None:
-    for name, value in values.items():
-        test, expected = _CHECKS[name]
-        if not test(value):
-            raise ConfigError(f"rllib option {prefix}{name} {expected}, got {value!r}")
+def check_options(options: Mapping[str, Any]) -> None:
+    """Refuse bad options before ``ph.train`` touches the results directory."""
+    resolve_options(options)
 
 
 def resolve_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The options with defaults filled in, each checked (raises ``ConfigError``)."""
-    opts = {**DEFAULTS, **options}
-    _check("", opts)
+    opts = asdict(validate_options(Args, options, "rllib"))
     if opts["minibatch_size"] > opts["train_batch_size"]:
         raise ConfigError(
             f"rllib option minibatch_size ({opts['minibatch_size']}) must not exceed "
@@ -178,14 +186,7 @@ def resolve_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def resolve_model(model: Mapping[str, Any]) -> dict[str, Any]:
     """The ``model`` option with :data:`DEFAULT_MODEL` filled in, checked."""
-    unknown = sorted(set(model) - set(DEFAULT_MODEL))
-    if unknown:
-        raise ConfigError(
-            f"rllib option model: unknown key(s) {unknown}; use {list(DEFAULT_MODEL)}"
-        )
-    out = {**DEFAULT_MODEL, **model}
-    _check("model: ", out)
-    return {**out, "fcnet_hiddens": list(out["fcnet_hiddens"])}
+    return asdict(validate_options(ModelArgs, model, "rllib option model", what="key"))
 
 
 # ----------------------------------------------------------------- RLlib config
@@ -297,36 +298,27 @@ def export_module(module: Any, policy: PolicySpec, normalize_actions: bool = Tru
 def train(job: TrainingJob) -> TrainingResult:
     """Train the job's learnt policies with RLlib PPO (see the module docs)."""
     opts = resolve_options(job.options)
-    resumed = job.resume.progress if job.resume is not None else {}
-    started = time.perf_counter() - float(resumed.get("seconds", 0.0))  # budgets are totals
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    by_steps = job.timesteps is not None
+    budget = Budget.of(job, opts["max_seconds"])  # totals over resumed sessions
     logger = TrainingLogger(
-        job.results_dir,
-        list(job.mapping.policies),
-        job.timesteps if by_steps else job.iterations,
-        unit="step" if by_steps else "it",
-        progress=job.progress,
-    )
+        job.results_dir, list(job.mapping.policies), budget.total,
+        unit="step" if budget.by_steps else "it", progress=job.progress,
+    )  # fmt: skip
     history: list[dict[str, Any]] = list(job.resume.history) if job.resume is not None else []
     try:
-        with ray_session(opts["address"], opts["num_env_runners"]):
+        with torch_settings(threads=1), ray_session(opts["address"], opts["num_env_runners"]):
             config = build_config(job, opts)
             algo = config.build_algo()
             try:
                 if job.resume is not None:
                     restore_algo(algo, job.resume, list(job.mapping.learnt))
-                    steps = int(resumed.get("timesteps", 0))
-                    logger.advance(min(steps, job.timesteps) if by_steps else len(history))
-                loop = _Loop(job, opts, algo, config, logger, history, started)
+                    logger.advance(budget.shown)
+                loop = _Loop(job, opts, algo, config, logger, history, budget)
                 loop.run()
                 policies = loop.policies()
             finally:
                 algo.stop()
     finally:
         logger.close()
-        torch.set_num_threads(threads)
     return TrainingResult(
         backend="rllib", policies=policies, results_dir=job.results_dir, history=history
     )
@@ -358,24 +350,26 @@ class _Loop:
         config: Any,
         logger: TrainingLogger,
         history: list[dict[str, Any]],
-        started: float,
+        budget: Budget,
     ) -> None:
         self.job, self.opts, self.algo, self.config = job, opts, algo, config
-        self.logger, self.history, self.started = logger, history, started
-        progress = job.resume.progress if job.resume is not None else {}
-        self.steps = int(progress.get("timesteps", 0))
+        self.logger, self.history, self.budget = logger, history, budget
         self.saved_at = len(history) if job.resume is not None else -1
+
+    @property
+    def steps(self) -> int:
+        """Learnt agent-steps sampled so far."""
+        return self.budget.steps
 
     def policies(self) -> TrainedPolicies:
         return _export(self.job, self.opts, self.config, self.algo)
 
     def run(self) -> None:
-        job, every = self.job, self.opts["checkpoint_every_iterations"]
+        """Iterate; ``max_seconds`` starts no ``train()`` call expected to end later."""
+        job, budget, every = self.job, self.budget, self.opts["checkpoint_every_iterations"]
         last_duration = 0.0
         while not self._done() and job.stop_requested is None:
-            elapsed = time.perf_counter() - self.started
-            limit = self.opts["max_seconds"]
-            if self.history and limit and elapsed + last_duration > limit:
+            if self.history and budget.max_seconds and budget.out_of_time(last_duration):
                 break
             tick = time.perf_counter()
             self._iterate()
@@ -388,17 +382,17 @@ class _Loop:
         if self.saved_at == len(self.history):
             return
         self.saved_at = len(self.history)
-        seconds = time.perf_counter() - self.started
-        state = algo_state(self.algo)
+        state, budget = algo_state(self.algo), self.budget
         self.job.save_checkpoint(
-            state, self.history, self.steps, len(self.history), seconds, self.policies()
+            state, self.history, budget.steps, len(self.history), budget.seconds(), self.policies()
         )
 
     def _done(self) -> bool:
-        job = self.job
-        if job.iterations is not None and len(self.history) >= job.iterations:
+        """Steps or iterations used up (the time budget is checked ahead in :meth:`run`)."""
+        budget = self.budget
+        if budget.iterations is not None and len(self.history) >= budget.iterations:
             return True
-        return job.timesteps is not None and self.steps >= job.timesteps
+        return budget.timesteps is not None and budget.steps >= budget.timesteps
 
     def _iterate(self) -> None:
         runners = self.algo.train().get("env_runners", {})
@@ -407,20 +401,13 @@ class _Loop:
         summaries = runners.get(SUMMARY_KEY) or []
         for summary in summaries:
             self.logger.episode(summary, new_steps)
-        self.logger.advance(new_steps - self.steps if self.job.timesteps is not None else 1)
-        self.steps = new_steps
-        names = {n for s in summaries for n in s["metrics"]}
+        budget = self.budget
+        self.logger.advance(new_steps - budget.steps if budget.by_steps else 1)
+        budget.steps, budget.iterations_done = new_steps, len(self.history) + 1
+        row = history_row(budget, summaries, self.logger.mean_returns())
         self.history.append(
             {
-                "iteration": len(self.history) + 1,
-                "timesteps": self.steps,
-                "seconds": time.perf_counter() - self.started,
-                "returns": self.logger.mean_returns(),
-                "episodes": len(summaries),
-                "episode_length": (
-                    float(np.mean([s["length"] for s in summaries])) if summaries else None
-                ),
-                "metrics": {n: _nanmean([s["metrics"].get(n) for s in summaries]) for n in names},
+                **row,
                 # RLlib's own view: sum over a module's agents, smoothed over episodes.
                 "rllib_module_returns": {
                     str(k): float(v)
@@ -428,8 +415,3 @@ class _Loop:
                 },
             }
         )
-
-
-def _nanmean(values: list[Any]) -> float:
-    finite = [float(v) for v in values if v is not None and not math.isnan(v)]
-    return float(np.mean(finite)) if finite else float("nan")

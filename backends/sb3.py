@@ -66,13 +66,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import time
 import types
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 from stable_baselines3 import A2C, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
@@ -87,23 +86,43 @@ from phantomzoo.training import TrainingJob, TrainingResult
 from phantomzoo.training.trained import TrainedPolicies
 
 from . import sb3_vec as vec
-from ._common import TrainingLogger
+from ._common import Budget, TrainingLogger, history_row, option_names, validate_options
+from ._options import AT_LEAST_1, FLAG, MAPPING, MAX_SECONDS, Rule, choice, option
+from ._torch_state import torch_settings
 from .sb3_checkpoint import Checkpointer
 from .sb3_export import export_policy
 
 __all__ = ["ALGORITHMS", "OPTIONS", "SUPPORTS_CHECKPOINTS", "export_policy", "train"]
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"PPO": PPO, "A2C": A2C, "SAC": SAC}
-OPTIONS = frozenset(
-    "algorithm algorithm_kwargs policy_kwargs n_envs normalize vec_env max_seconds "
-    "turn_timesteps anneal_lr sb3_logging".split()
-)
 #: ph.train's checkpoint contract: periodic checkpoints, stop on SIGINT/SIGTERM, resume.
 SUPPORTS_CHECKPOINTS = True
 _RESERVED = {"policy", "env", "seed", "device", "tensorboard_log", "_init_setup_model"}
-_FLAGS = {"anneal_lr": False, "sb3_logging": True}
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 _NORMALIZE_KEYS = {"norm_obs", "norm_reward", "clip_obs", "clip_reward", "gamma"}
+_NORMALIZE = Rule(
+    f"True, False or a dict with keys among {sorted(_NORMALIZE_KEYS)}",
+    lambda v: isinstance(v, bool) or (isinstance(v, dict) and not set(v) - _NORMALIZE_KEYS),
+)
+
+
+@dataclass
+class Args:
+    """The sb3 backend's options (see the module docs); checked by ``validate_options``."""
+
+    algorithm: str = option("PPO", Rule(f"one of {sorted(ALGORITHMS)}", ALGORITHMS.__contains__))
+    algorithm_kwargs: dict[str, Any] = option(None, MAPPING, factory=dict)
+    policy_kwargs: dict[str, Any] = option(None, MAPPING, factory=dict)
+    n_envs: int = option(4, AT_LEAST_1)
+    normalize: Any = option(False, _NORMALIZE)
+    vec_env: str = option("auto", choice("auto", "supersuit", "adapter"))
+    max_seconds: float | None = option(None, MAX_SECONDS)
+    turn_timesteps: int | None = option(None, AT_LEAST_1.optional())
+    anneal_lr: bool = option(False, FLAG)
+    sb3_logging: bool = option(True, FLAG)
+
+
+OPTIONS = option_names(Args)
 
 
 # ------------------------------------------------------------------------ options
@@ -126,40 +145,26 @@ def _settings(job: TrainingJob) -> dict[str, Any]:
             raise ConfigError(
                 f"sb3: SAC needs Box actions but policy {policy_id!r} acts in {act}; use PPO or A2C"
             )
-        vec.ActionCodec(act)  # raises ConfigError for other spaces
+        vec.ActionCodec(act, f"sb3: policy {policy_id!r}")  # ConfigError for other spaces
     return cfg
 
 
 def _option_settings(options: dict[str, Any]) -> dict[str, Any]:
-    name = options.get("algorithm", "PPO")
-    if not isinstance(name, str) or name not in ALGORITHMS:
-        raise ConfigError(
-            f"sb3: unknown algorithm {name!r}; the sb3 backend supports {sorted(ALGORITHMS)}"
-        )
-    flags = {key: options.get(key, default) for key, default in _FLAGS.items()}
-    if not all(isinstance(v, bool) for v in flags.values()):
-        raise ConfigError(f"sb3: {' and '.join(_FLAGS)} must be True or False, got {flags}")
-    vec_env = options.get("vec_env", "auto")
-    if vec_env not in ("auto", "supersuit", "adapter"):
-        raise ConfigError(f"sb3: vec_env must be 'auto', 'supersuit' or 'adapter', got {vec_env!r}")
+    """The options checked (shapes by :class:`Args`, then what SB3 and export accept)."""
+    args = validate_options(Args, options, "sb3")
+    name = args.algorithm
     return {
         "algorithm": name,
-        "kwargs": _algorithm_kwargs(name, _dict_option(options, "algorithm_kwargs")),
-        "policy_kwargs": _policy_kwargs(name, _dict_option(options, "policy_kwargs")),
-        "normalize": _normalize(options.get("normalize", False)),
-        "n_envs": _positive(options, "n_envs", 4, int),
-        "max_seconds": _positive(options, "max_seconds", None, float),
-        "turn": _positive(options, "turn_timesteps", None, int),
-        "vec_env": vec_env,
-        **flags,
+        "kwargs": _algorithm_kwargs(name, dict(args.algorithm_kwargs)),
+        "policy_kwargs": _policy_kwargs(name, dict(args.policy_kwargs)),
+        "normalize": _normalize(args.normalize),
+        "n_envs": args.n_envs,
+        "max_seconds": args.max_seconds,
+        "turn": args.turn_timesteps,
+        "vec_env": args.vec_env,
+        "anneal_lr": args.anneal_lr,
+        "sb3_logging": args.sb3_logging,
     }
-
-
-def _dict_option(options: dict[str, Any], key: str) -> dict[str, Any]:
-    value = options.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"sb3: {key} must be a dict, got {value!r}")
-    return dict(value)
 
 
 def _algorithm_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -200,25 +205,10 @@ def _policy_kwargs(name: str, pkw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normalize(value: Any) -> dict[str, Any] | None:
+    """VecNormalize keywords (None: no normalisation); ``value`` passed :data:`_NORMALIZE`."""
     if value is True:
         return {"norm_obs": True, "norm_reward": True}
-    if value is not False and (not isinstance(value, dict) or set(value) - _NORMALIZE_KEYS):
-        raise ConfigError(
-            f"sb3: normalize must be True, False or a dict with keys among "
-            f"{sorted(_NORMALIZE_KEYS)}, got {value!r}"
-        )
     return value or None
-
-
-def _positive(options: dict[str, Any], key: str, default: Any, kind: type) -> Any:
-    value = options.get(key, default)
-    if value is None and default is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
-        raise ConfigError(f"sb3: {key} must be a positive {kind.__name__}, got {value!r}")
-    if value <= 0:
-        raise ConfigError(f"sb3: {key} must be > 0, got {value!r}")
-    return value
 
 
 # ------------------------------------------------------------------ budget, logging
@@ -226,35 +216,45 @@ class _Run:
     """Budget used (agent-steps, iterations, seconds), progress bar, TensorBoard, history."""
 
     def __init__(self, job: TrainingJob, max_seconds: float | None, source: Any) -> None:
-        self.limits = (job.timesteps, job.iterations, max_seconds)
-        self.by_steps = by_steps = job.timesteps is not None
-        total, unit = (job.timesteps, "step") if by_steps else (job.iterations, "iter")
+        self.budget = budget = Budget(job.timesteps, job.iterations, max_seconds)
+        self.by_steps = budget.by_steps
+        unit = "step" if budget.by_steps else "iter"
         policy_ids = list(job.mapping.policies)
-        self.logger = TrainingLogger(job.results_dir, policy_ids, total, unit, job.progress)
-        self.source, self.metric_names = source, list(job.metrics)
-        self.started = time.perf_counter()
-        self.steps = self.iterations = self.last_record = 0
+        self.logger = TrainingLogger(job.results_dir, policy_ids, budget.total, unit, job.progress)
+        self.source = source
+        self.last_record = 0
         self.history: list[dict[str, Any]] = []
-        self.recent: list[dict[str, Any]] = []
+        self.recent: list[dict[str, Any]] = []  # episodes finished since the last row
+
+    # The counters live in the budget (a checkpoint saves and restores them).
+    steps = property(
+        lambda self: self.budget.steps, lambda self, v: setattr(self.budget, "steps", v)
+    )
+    iterations = property(
+        lambda self: self.budget.iterations_done,
+        lambda self, v: setattr(self.budget, "iterations_done", v),
+    )
+    started = property(
+        lambda self: self.budget.started, lambda self, v: setattr(self.budget, "started", v)
+    )
 
     def seconds(self) -> float:
-        return time.perf_counter() - self.started
+        return self.budget.seconds()
 
     def fraction(self) -> float:
-        used = (self.steps, self.iterations, self.seconds())
-        return max(u / limit for u, limit in zip(used, self.limits) if limit is not None)
+        return self.budget.fraction()
 
     def done(self) -> bool:
-        return self.fraction() >= 1.0
+        return self.budget.done()
 
     def out_of_time(self) -> bool:
-        return self.limits[2] is not None and self.seconds() >= self.limits[2]
+        return self.budget.out_of_time()
 
     def step(self) -> None:
         """Count new agent-steps; log finished episodes."""
         steps = self.source.agent_steps
         if self.by_steps:  # the bar stops at its total (the last update may overshoot it)
-            cap = self.limits[0]
+            cap = self.budget.timesteps
             self.logger.advance(min(steps, cap) - min(self.steps, cap))
         self.steps = steps
         for summary in self.source.drain():
@@ -262,22 +262,11 @@ class _Run:
             self.recent.append(summary)
 
     def record(self, policy_id: str) -> None:
-        """Append a history entry: recent mean returns, episode length and metrics."""
+        """Append a history row (:mod:`._budget`) for the episodes since the last one,
+        plus ``policy``: the policy that was learning."""
         self.last_record = self.steps
-        metrics = {k: [s["metrics"][k] for s in self.recent] for k in self.metric_names}
-        lengths = [s["length"] for s in self.recent]
-        self.history.append(
-            {
-                "iteration": self.iterations,
-                "policy": policy_id,
-                "timesteps": self.steps,
-                "seconds": self.seconds(),
-                "episodes": self.logger.episodes,
-                "returns": self.logger.mean_returns(),
-                "episode_length": float(np.mean(lengths)) if lengths else None,
-                "metrics": {k: float(np.nanmean(v)) for k, v in metrics.items() if v},
-            }
-        )
+        row = history_row(self.budget, self.recent, self.logger.mean_returns())
+        self.history.append({**row, "policy": policy_id})
         self.recent = []
         rate = self.steps / max(self.seconds(), 1e-9)
         self.logger.scalar("time/agent_steps_per_second", rate, self.steps)
@@ -308,7 +297,11 @@ class _Control(BaseCallback):
 # ----------------------------------------------------------------------- training
 def train(job: TrainingJob) -> TrainingResult:
     """Train every learnt policy of ``job`` with its own SB3 model (see module docs)."""
-    torch.set_num_threads(1)
+    with torch_settings(threads=1):  # restored afterwards
+        return _train(job)
+
+
+def _train(job: TrainingJob) -> TrainingResult:
     mapping, cfg = job.mapping, _settings(job)
     misfits = vec.supersuit_misfits(job.make_env(), mapping)
     if misfits and cfg["vec_env"] == "supersuit":

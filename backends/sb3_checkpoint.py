@@ -292,7 +292,7 @@ class Checkpointer:
             if policy_id in logger.recent:
                 logger.recent[policy_id].extend(float(v) for v in values)
         logger.recent_lengths.extend(int(v) for v in saved["recent_lengths"])
-        done = min(run.steps, run.limits[0]) if run.by_steps else run.iterations
+        done = min(run.steps, run.budget.timesteps) if run.by_steps else run.iterations
         logger.advance(done)
         index, calls = (int(v) for v in state["position"])
         self.position = (index % max(1, len(self.models)), calls)

@@ -49,58 +49,18 @@ from pettingzoo.utils.wrappers import BaseParallelWrapper
 from stable_baselines3.common.vec_env import VecEnv
 
 from phantomzoo.agents import StrategicAgent
-from phantomzoo.errors import ConfigError, TrainingError
+from phantomzoo.errors import TrainingError
 from phantomzoo.metrics import Metric
 from phantomzoo.training.mapping import PolicyMapping
 from phantomzoo.types import AgentID
 
-from ._common import EpisodeTracker
+from ._common import ActionCodec, EpisodeTracker
+
+__all__ = ["ActionCodec", "EnvPool", "PolicyVecEnv", "supersuit_vec_env", "supersuit_misfits"]
 
 #: ``actor(observations of shape (n, obs_dim)) -> n env actions``.
 Actor = Callable[[np.ndarray], Sequence[Any]]
 _MAX_EPISODES_WITHOUT_DECISION = 1000
-
-
-class ActionCodec:
-    """SB3's view of one policy's action space, and the map back to the env's.
-
-    Finite ``Box`` spaces are shown to SB3 as ``Box(-1, 1)`` and mapped affinely onto
-    ``[low, high]`` (``MLPPolicy`` ``action_scaling="normalized"``); unbounded ones are
-    shown as they are and clipped (``"clip"``). ``Discrete(n, start)`` is shown as
-    ``Discrete(n)`` and shifted back by ``start``.
-    """
-
-    def __init__(self, space: gym.Space[Any]) -> None:
-        self.space = space
-        if isinstance(space, gym.spaces.Box):
-            self.low = space.low.astype(np.float64)
-            self.high = space.high.astype(np.float64)
-            if np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.high)):
-                self.scaling = "normalized"
-                self.sb3_space: gym.Space[Any] = gym.spaces.Box(-1.0, 1.0, space.shape, np.float32)
-            else:
-                self.scaling = "clip"
-                self.sb3_space = gym.spaces.Box(space.low, space.high, space.shape, np.float32)
-        elif isinstance(space, gym.spaces.Discrete):
-            self.scaling = "clip"
-            self.sb3_space = gym.spaces.Discrete(int(space.n))
-        else:
-            raise ConfigError(
-                f"the sb3 backend trains policies over Box or Discrete actions, got {space}"
-            )
-
-    def to_env(self, actions: np.ndarray) -> list[Any]:
-        """SB3 actions (a batch) as env actions."""
-        space = self.space
-        if isinstance(space, gym.spaces.Discrete):
-            start = int(space.start)
-            return [int(a) + start for a in np.asarray(actions).reshape(-1)]
-        out = np.asarray(actions, dtype=np.float64).reshape(len(actions), *space.shape)
-        if self.scaling == "normalized":
-            out = self.low + (np.clip(out, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)
-        else:
-            out = np.clip(out, self.low, self.high)
-        return list(out.astype(space.dtype))
 
 
 # ------------------------------------------------------------------ the adapter

@@ -184,7 +184,7 @@ def test_export_equals_module_deterministic_actions(action_space, model):
         ({"num_epochs": 1.5}, "num_epochs must be an int"),
         ({"lr": -1.0}, "lr must be a number > 0"),
         ({"gamma": 1.5}, r"gamma must be in \(0, 1\]"),
-        ({"max_seconds": 0}, "max_seconds must be a number > 0"),
+        ({"max_seconds": 0}, "max_seconds must be None or a number > 0"),
         ({"address": 6379}, "address must be a Ray address"),
         ({"model": {"hiddens": [8]}}, r"model: unknown key\(s\) \['hiddens'\]"),
         ({"model": {"fcnet_hiddens": []}}, "fcnet_hiddens must be a non-empty list"),
