@@ -62,6 +62,8 @@ __all__ = ["OPTIONS", "SUPPORTS_CHECKPOINTS", "Args", "Learner", "export_policy"
 
 #: ph.train may checkpoint this backend and resume it (bit-identically: see cleanrl_state).
 SUPPORTS_CHECKPOINTS = True
+#: Same seed, same options, same env: the same weights and history (see the module docs).
+REPRODUCIBLE = True
 
 _UNIT = Rule("a number in [0, 1]", lambda v: is_number(v) and 0 <= v <= 1)
 _NON_NEGATIVE = Rule("a finite number >= 0", lambda v: is_number(v) and 0 <= v < float("inf"))

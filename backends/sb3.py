@@ -97,6 +97,8 @@ __all__ = ["ALGORITHMS", "OPTIONS", "SUPPORTS_CHECKPOINTS", "export_policy", "tr
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"PPO": PPO, "A2C": A2C, "SAC": SAC}
 #: ph.train's checkpoint contract: periodic checkpoints, stop on SIGINT/SIGTERM, resume.
 SUPPORTS_CHECKPOINTS = True
+#: Same seed, same options, same env: the same weights and history (see "Seeding").
+REPRODUCIBLE = True
 _RESERVED = {"policy", "env", "seed", "device", "tensorboard_log", "_init_setup_model"}
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 _NORMALIZE_KEYS = {"norm_obs", "norm_reward", "clip_obs", "clip_reward", "gamma"}
