@@ -62,6 +62,9 @@ class RandomActions:
     otherwise each agent samples its own space (copied, then seeded from ``seed``).
     """
 
+    #: The measuring loop need not keep observations for this act function.
+    needs_observations = False
+
     def __init__(self, env: Any, seed: int, block_steps: int | None = None) -> None:
         possible = list(env.possible_agents)
         if not possible:
@@ -192,6 +195,7 @@ def measure_env_throughput(
         )
     reset, step, live = _driver(env, protocol)
     act = RandomActions(env, seed) if act is None else act
+    keep = getattr(act, "needs_observations", True)
 
     observations, _ = reset(seed=seed)
     for _ in range(WARMUP_STEPS):
@@ -203,14 +207,8 @@ def measure_env_throughput(
     env_steps = agent_steps = episode = 0
     start, cpu_start = time.perf_counter(), time.process_time()
     while True:
-        observations, _ = reset(seed=seed + episode)
-        episode += 1
-        agents = live()
-        while agents:
-            observations = step(act(agents, observations))[0]
-            env_steps += 1
-            agent_steps += len(agents)
-            agents = live()
+        steps, acted = _episode(reset, step, live, act, seed + episode, keep)
+        env_steps, agent_steps, episode = env_steps + steps, agent_steps + acted, episode + 1
         seconds = time.perf_counter() - start
         if seconds >= min_seconds:
             break
@@ -219,6 +217,35 @@ def measure_env_throughput(
     if not agent_steps:
         raise ConfigError("the environment's episodes ended before any agent acted")
     return _rates(env_steps, agent_steps, seconds, cpu)
+
+
+def _episode(
+    reset: Callable[..., Any],
+    step: Callable[..., Any],
+    live: Callable[[], Sequence[AgentID]],
+    act: ActFn,
+    seed: int,
+    keep: bool,
+) -> tuple[int, int]:
+    """Play one episode; ``(env-steps, agent-steps)``. Without ``keep`` the observations
+    are dropped as soon as they arrive (an act function that ignores them, such as
+    :class:`RandomActions`, then costs no extra allocation per step)."""
+    env_steps = agent_steps = 0
+    observations, _ = reset(seed=seed)
+    agents = live()
+    if keep:
+        while agents:
+            observations = step(act(agents, observations))[0]
+            env_steps += 1
+            agent_steps += len(agents)
+            agents = live()
+        return env_steps, agent_steps
+    while agents:
+        step(act(agents, None))
+        env_steps += 1
+        agent_steps += len(agents)
+        agents = live()
+    return env_steps, agent_steps
 
 
 def median_run(
