@@ -126,44 +126,83 @@ def run_episodes(
     return records
 
 
+class _Copy:
+    """One env copy in a wave: its episode's record and the observations it returned last."""
+
+    __slots__ = ("env", "record", "observations")
+
+    def __init__(self, env: Any, record: EpisodeRecord) -> None:
+        self.env = env
+        self.record = record
+        self.observations: dict[AgentID, Any] = env.acting_reset(seed=record.seed)[0]
+
+
 def _play_wave(
     copies: list[Any], act: BatchActFn, seeds: list[int], first: int, on_step: OnStep | None
 ) -> list[EpisodeRecord]:
-    """Play ``seeds[n]`` on ``copies[n]`` side by side until every copy's episode ended."""
-    records = []
-    observations = []
-    for n, (env, seed) in enumerate(zip(copies, seeds)):
-        records.append(EpisodeRecord(first + n, seed, n, dict.fromkeys(env.possible_agents, 0.0)))
-        observations.append(env.acting_reset(seed=seed)[0])
-    live = [n for n, env in enumerate(copies) if env.acting_agents]
+    """Play ``seeds[n]`` on ``copies[n]`` side by side until every copy's episode ended.
+
+    Hot loop: one ``act`` call per step for all live copies, then one ``acting_step``
+    per copy; the returns are summed as Python floats (float64, in step order).
+    """
+    wave = [
+        _Copy(env, EpisodeRecord(first + n, seed, n, dict.fromkeys(env.possible_agents, 0.0)))
+        for n, (env, seed) in enumerate(zip(copies, seeds))
+    ]
+    live = [c for c in wave if c.env.acting_agents]
     while live:
-        seen = [{a: observations[n][a] for a in copies[n].acting_agents} for n in live]
+        seen = []
+        for c in live:
+            obs = c.observations
+            seen.append({a: obs[a] for a in c.env.acting_agents})
         chosen = act(seen)
-        _check_chosen(chosen, len(live))
-        for n, obs, actions in zip(live, seen, chosen):
-            env, record = copies[n], records[n]
+        try:
+            count = len(chosen)
+        except TypeError:
+            count = -1
+        if count != len(live):
+            _refuse_chosen(chosen, len(live))
+        ended = False
+        for c, obs, actions in zip(live, seen, chosen):
+            env, record = c.env, c.record
             stage = _stage_of(env) if on_step is not None else None
             result = env.acting_step(actions)
-            observations[n] = result[0]
+            c.observations = result[0]
             totals = record.returns
             for agent_id, reward in result[1].items():
-                totals[agent_id] = totals.get(agent_id, 0.0) + float(reward)
+                try:
+                    totals[agent_id] += float(reward)
+                except KeyError:  # a rewarded agent outside possible_agents
+                    totals[agent_id] = float(reward)
             if on_step is not None:
-                step = StepRecord(
-                    env,
-                    n,
-                    record.episode,
-                    record.seed,
-                    record.num_steps,
-                    stage,
-                    obs,
-                    actions,
-                    *result,
-                )
-                on_step(step)
+                on_step(_step_record(record, env, stage, obs, actions, result))
             record.num_steps += 1
-        live = [n for n in live if copies[n].acting_agents]
-    return records
+            if not env.acting_agents:
+                ended = True
+        if ended:
+            live = [c for c in live if c.env.acting_agents]
+    return [c.record for c in wave]
+
+
+def _step_record(
+    record: EpisodeRecord,
+    env: Any,
+    stage: StageID,
+    observations: dict[AgentID, Any],
+    actions: Mapping[AgentID, Any],
+    result: tuple[Any, ...],
+) -> StepRecord:
+    return StepRecord(
+        env,
+        record.copy,
+        record.episode,
+        record.seed,
+        record.num_steps,
+        stage,
+        observations,
+        actions,
+        *result,
+    )
 
 
 def _stage_of(env: Any) -> StageID:
@@ -172,19 +211,17 @@ def _stage_of(env: Any) -> StageID:
     return getattr(env, "current_stage", None)
 
 
-def _check_chosen(chosen: Any, live: int) -> None:
-    try:
-        count = len(chosen)
-    except TypeError:
+def _refuse_chosen(chosen: Any, live: int) -> None:
+    """Raise the error for an ``act`` result that is not one mapping per live copy."""
+    if not hasattr(chosen, "__len__"):
         raise ActionError(
             f"act returned {type(chosen).__name__}; it must return a list with one "
             "{agent_id: action} mapping per live env copy"
-        ) from None
-    if count != live:
-        raise ActionError(
-            f"act returned {count} action mapping(s) for {live} live env copies; return "
-            "one {agent_id: action} mapping per copy, in the order given"
         )
+    raise ActionError(
+        f"act returned {len(chosen)} action mapping(s) for {live} live env copies; return "
+        "one {agent_id: action} mapping per copy, in the order given"
+    )
 
 
 def _check_envs(envs: Any) -> list[Any]:
@@ -225,7 +262,7 @@ def each_copy(act: ActFn) -> BatchActFn:
     """A lock-step ``act`` from a one-env ``act``: it is called once per live copy."""
 
     def act_each(observations: list[dict[AgentID, Any]]) -> list[Mapping[AgentID, Any]]:
-        return [act(o) for o in observations]
+        return list(map(act, observations))
 
     return act_each
 
