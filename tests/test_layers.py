@@ -39,9 +39,9 @@ LAYERS: list[tuple[str, set[str]]] = [
         },
     ),  # fmt: skip
     ("engine", {"engine"}),
-    ("surface", {"adapter", "env", "fsm", "testing"}),
+    ("surface", {"adapter", "env", "fsm"}),
     ("training", {"training"}),
-    ("experiments", {"experiments"}),
+    ("experiments", {"experiments", "testing"}),  # ph.testing plays episodes
     ("cli", {"cli", "utils", "__init__", "__main__"}),
 ]
 RANK = {name: rank for rank, (_, names) in enumerate(LAYERS) for name in names}

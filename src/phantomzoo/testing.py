@@ -25,6 +25,7 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, see
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from .errors import ConfigError, ConformanceError, NetworkError, ObservationError, RewardError
+from .experiments.episodes import StepRecord, run_episodes
 from .supertype import Supertype
 from .types import AgentID
 from .validate import check_int
@@ -144,22 +145,28 @@ def check_observations_in_space(env: Any, seed: int = 0, episodes: int = 2) -> N
 
 
 def _play_checked(env: Any, seed: int, episodes: int) -> None:
+    """Random episodes through the one episode loop; every observation checked."""
     rng = np.random.default_rng(seed)
-    for episode in range(episodes):
-        observations, _ = env.acting_reset(seed=seed + episode)
-        step = 0
-        while True:
-            for agent_id, obs in observations.items():
-                space = env.observation_space(agent_id)
-                if not space.contains(obs):
-                    raise ConformanceError(
-                        f"observation of agent {agent_id!r} at step {step} lies outside its "
-                        f"space {space}: {obs!r}"
-                    )
-            if not env.acting_agents:
-                break
-            observations, *_ = env.acting_step(_random_actions(env, rng))
-            step += 1
+
+    def on_step(record: StepRecord) -> None:
+        if record.step == 0:
+            _check_observations(env, record.observations, 0)
+        _check_observations(env, record.next_observations, record.step + 1)
+
+    def act(per_copy: list[dict[AgentID, Any]]) -> list[dict[AgentID, Any]]:
+        return [_random_actions(env, rng)]
+
+    run_episodes(env, act, range(seed, seed + episodes), on_step)
+
+
+def _check_observations(env: Any, observations: dict[AgentID, Any], step: int) -> None:
+    for agent_id, obs in observations.items():
+        space = env.observation_space(agent_id)
+        if not space.contains(obs):
+            raise ConformanceError(
+                f"observation of agent {agent_id!r} at step {step} lies outside its "
+                f"space {space}: {obs!r}"
+            )
 
 
 def check_partial_observability(

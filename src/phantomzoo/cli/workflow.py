@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, ManifestError
-from ..experiments.evaluation import episode_returns, policy_act_fn
+from ..experiments.evaluation import pooled_returns
 from ..registry import EnvSpec, make, spec
 from ..training.api import DEFAULT_CHECKPOINT_SECONDS, EnvSource, TrainingResult, train
 from ..training.records import decode
@@ -192,12 +192,6 @@ def _previous_budget(directory: Path) -> dict[str, Any]:
         return {}
     budget = record.get("budget", {})
     return budget if isinstance(budget, dict) else {}
-
-
-def pooled_returns(env: Any, policies: TrainedPolicies, episodes: int, seed: int) -> np.ndarray:
-    """Episode returns of every strategic agent, pooled (shape ``episodes * agents``)."""
-    returns = episode_returns(env, policy_act_fn(env, policies), episodes, seed)
-    return np.concatenate([returns[i] for i in env.possible_agents])
 
 
 def check_compatible(env: Any, policies: TrainedPolicies, where: Path | str) -> None:
