@@ -95,3 +95,19 @@ def test_neighbour_ids_come_from_the_network_cache() -> None:
     assert network.by_id[shop] is network[shop]
     with pytest.raises(TypeError):
         network.by_id["X"] = None  # type: ignore[index]
+
+
+@pytest.mark.parametrize("name", ["supply_chain_v0", "digital_ads_v0"])
+def test_environments_pickle_and_copy_mid_episode(name: str) -> None:
+    import copy
+    import pickle
+
+    env = ph.make(name)
+    env.acting_reset(seed=4)
+    twins = [pickle.loads(pickle.dumps(env)), copy.deepcopy(env)]
+    for _ in range(3):
+        actions = {a: env.action_space(a).sample() for a in env.acting_agents}
+        expected = env.acting_step(actions)
+        for twin in twins:
+            got = twin.acting_step(actions)
+            assert got[1] == expected[1] and got[0].keys() == expected[0].keys()

@@ -35,7 +35,10 @@ class EngineAdapter:
     engine: Engine
 
     def _build_engine(self, network: Network, num_steps: int, **options: Any) -> None:
-        self.engine = Engine(network, num_steps, host=self, **options)
+        own_view = type(self).view is not EngineAdapter.view  # a model publishing more
+        self.engine = Engine(
+            network, num_steps, host=self, view=self.view if own_view else None, **options
+        )
 
     # ------------------------------------------------------------- model state
     @property

@@ -110,6 +110,14 @@ class Context:
     def __repr__(self) -> str:
         return f"Context(agent={self.agent.id!r}, neighbours={self.neighbour_ids})"
 
+    def __getstate__(self) -> dict[str, Any]:  # pickles: the agents view is rebuilt
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_agents"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._agents = self._network.by_id
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Context:
         import copy
 

@@ -86,18 +86,28 @@ class PhantomEnv(EngineAdapter, ParallelEnv):
             check_observations=check_observations,
             checks=checks,
         )
-
-    @property
-    def agents(self) -> list[AgentID]:
-        """The live strategic agents (every one acts each step)."""
-        return self.engine.live_agents
+        self.agents: list[AgentID] = []  # the live strategic agents (all act each step)
 
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
         """Start a new episode; returns ``(observations, infos)`` for every strategic agent."""
-        return self.engine.reset(seed)
+        result = self.engine.reset(seed)
+        self.agents = self.engine.live_agents
+        return result
 
     def step(self, actions: Mapping[AgentID, Any]) -> StepResult:
         """Advance one step with an action for every live strategic agent."""
-        return self.engine.step(actions)
+        outcome = self.engine.step(actions)
+        self.agents = self.engine.live_agents
+        return outcome
+
+    def acting_reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
+        """Same as :meth:`reset` (every live agent acts every step)."""
+        return self.reset(seed, options)
+
+    def acting_step(self, actions: Mapping[AgentID, Any]) -> StepResult:
+        """Same as :meth:`step`."""
+        return self.step(actions)

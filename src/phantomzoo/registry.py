@@ -43,12 +43,6 @@ ENTRY_POINT_GROUP = "phantomzoo.models"
 #: min_seconds, seed, repeats)`` -> a throughput report (see :mod:`phantomzoo.cli.bench`).
 BENCH_HOOKS = ("policies", "baselines", "plots", "throughput")
 
-#: TRANSITIONAL: the bundled models' registration module, imported only while no
-#: installed distribution declares the entry-point group (remove once pyproject.toml
-#: declares ``[project.entry-points."phantomzoo.models"]``; it is the only place the core
-#: names a model package).
-_UNTIL_ENTRY_POINT = "phantomzoo.envs.registrations"
-
 
 def _split_target(target: str, what: str) -> tuple[str, str]:
     """``"pkg.mod:attr"`` -> ``("pkg.mod", "attr")``, or RegistryError naming ``what``."""
@@ -208,8 +202,6 @@ def _load_plugins() -> None:
         return
     _plugins_loaded = True  # set first: the modules loaded call register()
     points = list(entry_points(group=ENTRY_POINT_GROUP))
-    if not points:
-        importlib.import_module(_UNTIL_ENTRY_POINT)
     for point in points:
         try:
             loaded = point.load()

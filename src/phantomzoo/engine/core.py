@@ -79,8 +79,10 @@ class Engine(RuntimeChecks, Observation):
         stages: ``{stage id: FSMStage}`` of a staged model; ``None`` for one implicit
             stage in which every live strategic agent acts and is rewarded.
         initial_stage: The stage each episode starts in (staged models).
-        host: The object whose ``view()`` publishes the env view and to which stage
-            handlers belong (the PettingZoo env); defaults to the engine.
+        host: The object stage handlers given as plain functions are called with (the
+            PettingZoo env); defaults to the engine.
+        view: Called (no arguments) for the env view after every change of state; the
+            default publishes the step and the fraction of the episode elapsed.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class Engine(RuntimeChecks, Observation):
         stages: Mapping[StageID, FSMStage] | None = None,
         initial_stage: StageID | None = None,
         host: Any = None,
+        view: Any = None,
     ) -> None:
         if not isinstance(num_steps, (int, np.integer)) or isinstance(num_steps, bool):
             raise ConfigError(f"num_steps must be an int >= 1, got {num_steps!r}")
@@ -105,8 +108,10 @@ class Engine(RuntimeChecks, Observation):
             raise NetworkError(f"network must be a ph.Network, got {network!r}")
         network.check_usable()
         self.network = network
+        self._agents = network.by_id  # a live read-only mapping, made once
         self.num_steps = int(num_steps)
         self.host = self if host is None else host
+        self._view = view if view is not None else self.default_view
         self.clock = EpisodeClock()
         self.env_supertype = env_supertype
         self.env_type: Supertype | None = None
@@ -138,6 +143,15 @@ class Engine(RuntimeChecks, Observation):
         self._acting_cache: dict[StageID, tuple[list[AgentID], set[AgentID]]] = {}
         self._carry: dict[AgentID, float] = {}
         self._ever_reset = False
+
+    def __getstate__(self) -> dict[str, Any]:  # copies and pickles: the agents view is rebuilt
+        state = self.__dict__.copy()
+        del state["_agents"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._agents = self.network.by_id
 
     def _apply_supertypes(self, agent_supertypes: Mapping[AgentID, Supertype] | None) -> None:
         for agent_id, supertype in (agent_supertypes or {}).items():
@@ -241,7 +255,9 @@ class Engine(RuntimeChecks, Observation):
         return self.default_view()
 
     def _tick(self) -> None:
-        self.clock.tick(self.host.view())
+        clock = self.clock
+        clock.env_view = self._view()
+        clock.epoch += 1
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int | None = None) -> tuple[dict[AgentID, Any], dict[AgentID, dict]]:

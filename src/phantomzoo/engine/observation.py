@@ -22,6 +22,7 @@ class Observation:
     """The engine's observation path (see the module docs)."""
 
     network: Any
+    _agents: Mapping[AgentID, Any]
     _wiring: Any
     _observation_spaces: dict[AgentID, gym.Space[Any]]
     _type_vectors: dict[AgentID, np.ndarray]
@@ -68,7 +69,7 @@ class Observation:
         """Observations of several agents, with a fast path for plain float arrays."""
         if self._unchecked_obs or self._full_checks:
             return self._observe_checked(agent_ids)
-        agents = self.network.by_id
+        agents = self._agents
         contexts = self._wiring.contexts  # type: ignore[union-attr]
         spaces = self._observation_spaces
         type_vectors = self._type_vectors
@@ -91,7 +92,7 @@ class Observation:
     def _infos(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, dict[str, Any]]:
         """``collect_infos`` of each agent (an empty dict for agents that do not define it)."""
         with_infos = self._wiring.info_ids  # type: ignore[union-attr]
-        agents = self.network.by_id
+        agents = self._agents
         contexts = self._wiring.contexts  # type: ignore[union-attr]
         return {
             i: agents[i].collect_infos(contexts[i]) if i in with_infos else {} for i in agent_ids
