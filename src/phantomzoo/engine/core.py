@@ -322,6 +322,8 @@ class Engine(RuntimeChecks, Observation):
         ended (its final observation); ``rewards`` every agent rewarded since the last
         step; ``terminations``, ``truncations`` and ``infos`` cover both.
         """
+        if not self.staged:
+            return self._step_parallel(actions)
         if not self._live:
             self._raise_episode_over()
         acting, acting_set = self._acting()
@@ -331,8 +333,6 @@ class Engine(RuntimeChecks, Observation):
             matches = False
         if not matches:
             self._raise_bad_actions(actions, acting, "the agents acting now", self._live)
-        if not self.staged:
-            return self._step_parallel(acting, actions)
         rewards, self._carry = self._carry, {}
         finished: dict[AgentID, tuple[bool, bool]] = {}
         self._play_stage(acting, actions, rewards, finished)
@@ -344,14 +344,24 @@ class Engine(RuntimeChecks, Observation):
         keys = list(dict.fromkeys([*observed, *rewards]))
         terminations = {i: finished.get(i, (False, False))[0] for i in keys}
         truncations = {i: finished.get(i, (False, False))[1] for i in keys}
-        return StepOutcome(observations, rewards, terminations, truncations, self._infos(keys))
+        return _outcome((observations, rewards, terminations, truncations, self._infos(keys)))
 
-    def _step_parallel(self, acting: list[AgentID], actions: Mapping[AgentID, Any]) -> StepOutcome:
-        """The implicit stage: everyone acts, is observed, rewarded, maybe ends."""
+    def _step_parallel(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
+        """The implicit stage: every live agent acts, is observed, rewarded, maybe ends."""
+        acting = self._live
+        if not acting:
+            self._raise_episode_over()
+        try:
+            matches = actions.keys() == self._live_set
+        except AttributeError:  # not a mapping
+            matches = False
+        if not matches:
+            self._raise_bad_actions(actions, acting, "the live agents", acting)
         self._resolve(acting, actions)
         observations = self._observe_many(acting)
         rewards = self.compute_rewards(acting)
-        finished = self._ended(self._live_set)
+        can_end = self._wiring.enders or self.current_step >= self.num_steps  # type: ignore[union-attr]
+        finished = self._ended(self._live_set) if can_end else {}
         terminations = dict.fromkeys(acting, False)
         truncations = dict.fromkeys(acting, False)
         for agent_id, (terminated, truncated) in finished.items():
@@ -359,7 +369,7 @@ class Engine(RuntimeChecks, Observation):
         infos = self._infos(acting)
         if finished:
             self._set_live([i for i in acting if i not in finished])
-        return StepOutcome(observations, rewards, terminations, truncations, infos)
+        return _outcome((observations, rewards, terminations, truncations, infos))
 
     def _play_stage(
         self,
@@ -429,7 +439,9 @@ class Engine(RuntimeChecks, Observation):
             gc.disable()
         try:
             self.current_step += 1
-            self._tick()
+            clock = self.clock
+            clock.env_view = self._view()
+            clock.epoch += 1
             for hook, ctx in wiring.pre_calls:  # type: ignore[union-attr]
                 hook(ctx)
             network = self.network
@@ -451,6 +463,14 @@ class Engine(RuntimeChecks, Observation):
         finally:
             if gc_was_enabled:
                 gc.enable()
+
+
+def _outcome(parts: tuple[Any, ...]) -> StepOutcome:
+    """A StepOutcome without the NamedTuple constructor's argument handling (hot path)."""
+    return _tuple_new(StepOutcome, parts)
+
+
+_tuple_new = tuple.__new__
 
 
 def _parallel_stage(agent_ids: list[AgentID]) -> FSMStage:
