@@ -303,7 +303,7 @@ SCRIPT = textwrap.dedent(
 
 def test_real_sigint_saves_then_resume_continues(tmp_path):
     out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, str(out), json.dumps(TINY)],
         stdout=subprocess.PIPE,

@@ -23,7 +23,7 @@ from phantomzoo.envs.supply_chain import bench as sc_bench
 from phantomzoo.envs.supply_chain import throughput as sc
 from phantomzoo.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- harness
