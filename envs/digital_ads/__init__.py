@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._pz import no_parallel_view
 from .agents import (
     CLICK_PROBABILITIES,
     THEMES,
@@ -72,6 +73,15 @@ def env(**kwargs: Any) -> DigitalAdsEnv:
     return DigitalAdsEnv(**kwargs)
 
 
+def parallel_env(**kwargs: Any) -> Any:
+    """Refused: the model is staged, so it is an ``AECEnv`` only (see :func:`env`).
+
+    Raises:
+        ConfigError: always, saying what to use instead.
+    """
+    raise no_parallel_view("digital_ads_v0")
+
+
 __all__ = [
     "CLICK_PROBABILITIES",
     "DEFAULT_BUDGETS",
@@ -94,6 +104,7 @@ __all__ = [
     "UserInfo",
     "ValueBidPolicy",
     "env",
+    "parallel_env",
     "evaluate_clicks",
     "raw_env",
 ]

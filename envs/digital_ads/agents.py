@@ -23,6 +23,7 @@ import numpy as np
 import phantomzoo as ph
 from phantomzoo.samplers import Sampler
 
+from .._pz import one_number
 from .messages import (
     AdPlacement,
     AuctionResult,
@@ -330,11 +331,18 @@ class AdvertiserAgent(ph.StrategicAgent):
             self.clicks = 1.0
             self.total_clicks += 1
 
+    def render_state(self) -> str:
+        """The advertiser's line in ``env.render()``: budget, last bid and outcome."""
+        return (
+            f"budget {self.budget_left:.3g}/{self.budget:.3g}  bid {self.bid:.3g}  "
+            f"won {int(self.won)}  clicks {self.total_clicks}  spent {self.total_spent:.3g}"
+        )
+
     def decode_action(self, ctx: ph.Context, action: Any):
         if self.won:  # clear the last auction's outcome; this step's arrives after the bid
             self.won = False
             self.cost = self.clicks = 0.0
-        bid = float(action[0])
+        bid = one_number(self.id, action)
         if bid > self.max_bid:
             bid = self.max_bid
         if bid > self.budget_left:

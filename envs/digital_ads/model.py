@@ -14,6 +14,7 @@ from phantomzoo.errors import ConfigError
 from phantomzoo.samplers import UniformFloatSampler
 from phantomzoo.validate import check_int
 
+from .._pz import episode_length
 from .agents import (
     ADVERTISER_STAGE,
     PUBLISHER_STAGE,
@@ -74,6 +75,9 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         check_observations: Older debug switch: ``True`` means ``checks="full"``.
         checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
             :class:`~phantomzoo.engine.checks.RuntimeChecks`).
+        max_cycles: PettingZoo's name for ``num_steps`` (impressions per episode;
+            giving both, different, is refused).
+        render_mode: ``None``, ``"ansi"`` or ``"human"``: each advertiser's budget and bid.
 
     ``advertisers_per_family`` is an int in 1..100,000, ``num_steps`` in 1..10**9,
     bids and budgets finite numbers with ``0 < min_bid <= max_bid`` and ``min_bid <=
@@ -82,7 +86,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
 
     metadata: dict[str, Any] = {
         "name": "digital_ads_v0",
-        "render_modes": [],
+        "render_modes": list(ph.FiniteStateMachineEnv.metadata["render_modes"]),
         "is_parallelizable": False,
     }
 
@@ -100,7 +104,10 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         connection_rate: float = 0.9,
         check_observations: bool | None = None,
         checks: str | None = None,
+        max_cycles: int | None = None,
+        render_mode: str | None = None,
     ) -> None:
+        num_steps = episode_length(OWNER, "num_steps", num_steps, 100, max_cycles, MAX_IMPRESSIONS)
         check_int(OWNER, "advertisers_per_family", advertisers_per_family, 1, MAX_PER_FAMILY)
         check_int(OWNER, "num_steps", num_steps, 1, MAX_IMPRESSIONS)
         if auction not in AUCTIONS:
@@ -170,6 +177,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             # Advertisers append their type themselves (see AdvertiserAgent).
             type_augmented_observations=False,
             checks=level,
+            render_mode=render_mode,
         )
 
     def _build_network(

@@ -10,6 +10,8 @@ import numpy as np
 import phantomzoo as ph
 from phantomzoo.validate import check_bool, check_int, check_number, check_total_agents
 
+from .._pz import episode_length, one_number
+
 #: Largest accepted values of the count arguments (far above the benchmarked 1000 shops;
 #: a network past :data:`MAX_AGENTS` would take minutes and gigabytes to build).
 MAX_SHOPS = 100_000
@@ -145,11 +147,19 @@ class ShopAgent(ph.StrategicAgent):
         )
 
     def decode_action(self, ctx: ph.Context, action: Any):
-        requested = min(int(round(float(action[0]))), self.max_stock - self.stock)
+        requested = min(int(round(one_number(self.id, action))), self.max_stock - self.stock)
         return [(self.factory_id, StockRequest(max(requested, 0)))]
 
     def compute_reward(self, ctx: ph.Context) -> float:
         return self.sales - self.cost_of_carry * self.stock
+
+    def render_state(self) -> str:
+        """The shop's line in ``env.render()``: stock and the last step's orders."""
+        orders = self.sales + self.missed_sales
+        return (
+            f"stock {self.stock}/{self.max_stock}  orders {orders}  sold {self.sales}  "
+            f"missed {self.missed_sales}  delivered {self.delivered_stock}"
+        )
 
 
 class SupplyChainEnv(ph.PhantomEnv):
@@ -167,12 +177,17 @@ class SupplyChainEnv(ph.PhantomEnv):
             ``True`` means ``checks="full"``.
         checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
             :class:`~phantomzoo.PhantomEnv`).
+        max_cycles: PettingZoo's name for ``num_steps`` (giving both, different, is
+            refused).
+        render_mode: ``None``, ``"ansi"`` or ``"human"``: each shop's stock and orders.
 
     Counts are ints >= 1 (``num_shops`` at most 100,000, ``num_customers`` 10,000,
     ``max_order_size``, ``shop_max_stock`` and ``num_steps`` 10**9, and at most
     1,000,000 agents in all); anything else raises :class:`~phantomzoo.errors.ConfigError`
     naming the argument and the accepted range.
     """
+
+    metadata: dict[str, Any] = {**ph.PhantomEnv.metadata, "name": "supply_chain_v0"}
 
     def __init__(
         self,
@@ -184,8 +199,11 @@ class SupplyChainEnv(ph.PhantomEnv):
         cost_of_carry: float = 0.1,
         check_observations: bool | None = None,
         checks: str | None = None,
+        max_cycles: int | None = None,
+        render_mode: str | None = None,
     ) -> None:
         owner = "supply_chain"
+        num_steps = episode_length(owner, "num_steps", num_steps, 100, max_cycles, MAX_STEPS)
         num_shops = check_int(owner, "num_shops", num_shops, 1, MAX_SHOPS)
         num_customers = check_int(owner, "num_customers", num_customers, 1, MAX_CUSTOMERS)
         max_order_size = check_int(owner, "max_order_size", max_order_size, 1, MAX_QUANTITY)
@@ -235,4 +253,5 @@ class SupplyChainEnv(ph.PhantomEnv):
             network=network,
             check_observations=check_observations,
             checks=checks,
+            render_mode=render_mode,
         )

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._pz import no_parallel_view
 from .heuristics import (
     CostTablePolicy,
     OrderUpToPolicy,
@@ -71,6 +72,15 @@ def env(**kwargs: Any) -> PaperSupplyChainEnv:
     return PaperSupplyChainEnv(**kwargs)
 
 
+def parallel_env(**kwargs: Any) -> Any:
+    """Refused: the model is staged, so it is an ``AECEnv`` only (see :func:`env`).
+
+    Raises:
+        ConfigError: always, saying what to use instead.
+    """
+    raise no_parallel_view("supply_chain_paper_v0")
+
+
 __all__ = [
     "CostTablePolicy",
     "CustomerAgent",
@@ -88,6 +98,7 @@ __all__ = [
     "best_order_up_to_by_cost",
     "cost_table_policy",
     "env",
+    "parallel_env",
     "episode_returns",
     "raw_env",
 ]

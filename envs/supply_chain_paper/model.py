@@ -22,6 +22,8 @@ from phantomzoo.errors import ConfigError
 from phantomzoo.samplers import Sampler, UniformFloatSampler
 from phantomzoo.validate import check_int, check_total_agents
 
+from .._pz import episode_length, one_number
+
 OWNER = "supply_chain_paper"
 RESTOCK = "restock"
 SALE = "sale"
@@ -196,7 +198,7 @@ class ShopAgent(ph.StrategicAgent):
         return view
 
     def decode_action(self, ctx: ph.Context, action: Any):
-        wanted = float(action[0])
+        wanted = one_number(self.id, action)
         room = self.max_stock - self.stock
         units = int(min(wanted, room) + 0.5) if wanted > 0 else 0  # NaN orders nothing
         self.restocked = 0
@@ -235,6 +237,13 @@ class ShopAgent(ph.StrategicAgent):
     def compute_reward(self, ctx: ph.Context) -> float:
         return self.price * self.sales - self.type.cost_of_carry * self.leftover
 
+    def render_state(self) -> str:
+        """The shop's line in ``env.render()``: stock, restock and the last sale."""
+        return (
+            f"stock {self.stock}/{self.max_stock}  restocked {self.restocked}  "
+            f"orders {self.orders}  sold {self.sales}  price {self.price:g}"
+        )
+
 
 class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
     """The paper's supply chain: typed shops, restock and sale stages, prices in views.
@@ -264,6 +273,9 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         check_observations: Older debug switch: ``True`` means ``checks="full"``.
         checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
             :class:`~phantomzoo.engine.checks.RuntimeChecks`).
+        max_cycles: PettingZoo's name for ``num_cycles`` (giving both, different, is
+            refused).
+        render_mode: ``None``, ``"ansi"`` or ``"human"``: each shop's stock and orders.
 
     Counts are ints >= 1 (``num_shops`` at most 100,000, ``customers_per_shop``
     10,000, ``max_order``, ``shop_max_stock`` and ``num_cycles`` 10**9; at most
@@ -288,7 +300,10 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         network_seed: int = 0,
         check_observations: bool | None = None,
         checks: str | None = None,
+        max_cycles: int | None = None,
+        render_mode: str | None = None,
     ) -> None:
+        num_cycles = episode_length(OWNER, "num_cycles", num_cycles, 100, max_cycles, MAX_CYCLES)
         for name, value, high in (
             ("num_shops", num_shops, MAX_SHOPS),
             ("customers_per_shop", customers_per_shop, MAX_CUSTOMERS_PER_SHOP),
@@ -338,6 +353,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
                 ph.FSMStage(SALE, [], rewarded_agents=self.shop_ids, next_stages=[RESTOCK]),
             ],
             checks=level,
+            render_mode=render_mode,
         )
 
     def _build_network(

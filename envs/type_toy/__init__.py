@@ -28,6 +28,8 @@ import phantomzoo as ph
 from phantomzoo.samplers import UniformFloatSampler
 from phantomzoo.validate import check_int
 
+from .._pz import episode_length, one_number
+
 #: Largest accepted ``num_agents`` and ``num_steps``.
 MAX_AGENTS = 100_000
 MAX_STEPS = 10**9
@@ -55,7 +57,7 @@ class Guesser(ph.StrategicAgent):
         self.last_action = 0.0
 
     def decode_action(self, ctx: ph.Context, action: Any) -> None:
-        self.last_action = float(np.clip(np.asarray(action, dtype=float).reshape(-1)[0], -1, 1))
+        self.last_action = float(np.clip(one_number(self.id, action), -1.0, 1.0))
         return None
 
     def encode_observation(self, ctx: ph.Context) -> np.ndarray:
@@ -63,6 +65,11 @@ class Guesser(ph.StrategicAgent):
 
     def compute_reward(self, ctx: ph.Context) -> float:
         return -((self.last_action - self.type.target) ** 2)
+
+    def render_state(self) -> str:
+        """The guesser's line in ``env.render()``: its last guess against its type."""
+        target = self.type.target if self.type is not None else float("nan")
+        return f"guess {self.last_action:.3g}  target {target:.3g}"
 
 
 class TypeToyEnv(ph.PhantomEnv):
@@ -72,14 +79,32 @@ class TypeToyEnv(ph.PhantomEnv):
         num_agents: Number of guessers (an int in 1..100,000).
         num_steps: Steps per episode (an int in 1..10**9).
         checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"``.
+        max_cycles: PettingZoo's name for ``num_steps`` (giving both, different, is
+            refused).
+        render_mode: ``None``, ``"ansi"`` or ``"human"``: each guess against its type.
     """
 
-    def __init__(self, num_agents: int = 4, num_steps: int = 4, checks: str | None = None) -> None:
+    metadata: dict[str, Any] = {**ph.PhantomEnv.metadata, "name": "type_toy_v0"}
+
+    def __init__(
+        self,
+        num_agents: int = 4,
+        num_steps: int = 4,
+        checks: str | None = None,
+        max_cycles: int | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        num_steps = episode_length("type_toy", "num_steps", num_steps, 4, max_cycles, MAX_STEPS)
         num_agents = check_int("type_toy", "num_agents", num_agents, 1, MAX_AGENTS)
         num_steps = check_int("type_toy", "num_steps", num_steps, 1, MAX_STEPS)
         sampler = UniformFloatSampler(-1.0, 1.0)
         agents = [Guesser(f"GUESSER{i + 1}", GuessType(sampler)) for i in range(num_agents)]
-        super().__init__(num_steps=num_steps, network=ph.Network(agents), checks=checks)
+        super().__init__(
+            num_steps=num_steps,
+            network=ph.Network(agents),
+            checks=checks,
+            render_mode=render_mode,
+        )
 
 
 def type_mse(env: TypeToyEnv, act: Any, num_episodes: int = 50, seed: int = 0) -> float:
@@ -94,6 +119,16 @@ def type_mse(env: TypeToyEnv, act: Any, num_episodes: int = 50, seed: int = 0) -
     return float(np.mean(errors))
 
 
+raw_env = TypeToyEnv
+
+
 def parallel_env(**kwargs: Any) -> TypeToyEnv:
     """The type toy as a PettingZoo ``ParallelEnv``."""
     return TypeToyEnv(**kwargs)
+
+
+def env(**kwargs: Any) -> Any:
+    """The type toy as a PettingZoo ``AECEnv`` (guessers act one after another)."""
+    from pettingzoo.utils.conversions import parallel_to_aec
+
+    return parallel_to_aec(TypeToyEnv(**kwargs))

@@ -12,6 +12,13 @@ trainers, rollouts and evaluation drive both kinds of environment through:
 * ``acting_step(actions) -> (observations, rewards, terminations, truncations, infos)``.
 
 A subclass may override ``view()`` to publish more in the environment view.
+
+**Rendering** (PettingZoo's render contract): ``render_mode`` is ``None`` (``render()``
+returns ``None``), ``"ansi"`` (``render()`` returns a one-screen text: the step, the
+stage of a staged model and one line per strategic agent) or ``"human"`` (the same text
+printed). An agent's line is :meth:`EngineAdapter.render_agent`: by default the agent's
+own ``render_state()`` if it defines one (the bundled models show stock, orders, budgets
+and bids), else its latest reward and a short summary of its latest observation.
 """
 
 from __future__ import annotations
@@ -23,18 +30,60 @@ import gymnasium as gym
 import numpy as np
 
 from .engine.core import Engine, StepOutcome
+from .errors import ConfigError
 from .network import Network
 from .supertype import Supertype
 from .types import AgentID, StageID
 from .views import EnvView
+
+#: The render modes every phantomzoo environment supports.
+RENDER_MODES = ["ansi", "human"]
+#: Observation entries shown in an agent's default render line.
+_SHOWN_VALUES = 6
+#: Agent lines shown by ``render()``; more are summarised in one line (one screen).
+_SHOWN_AGENTS = 20
+
+
+def check_render_mode(owner: str, render_mode: Any, accepted: list[str]) -> str | None:
+    """``render_mode`` if it is ``None`` or one of ``accepted`` (``metadata["render_modes"]``).
+
+    Raises:
+        ConfigError: naming the accepted modes.
+    """
+    if render_mode is None or (isinstance(render_mode, str) and render_mode in accepted):
+        return render_mode
+    raise ConfigError(
+        f"{owner}: render_mode={render_mode!r} is not supported; pass one of "
+        f"{list(accepted)} (or None for no rendering)"
+    )
+
+
+def summarise(value: Any) -> str:
+    """A short text of an observation: its first numbers, or a Dict's keys."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {summarise(v)}" for k, v in value.items()) + "}"
+    try:
+        array = np.asarray(value, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        return repr(value)[:40]
+    shown = " ".join(f"{x:.3g}" for x in array[:_SHOWN_VALUES])
+    return f"[{shown}{' ...' if array.size > _SHOWN_VALUES else ''}]"
 
 
 class EngineAdapter:
     """The engine under a PettingZoo environment (see the module docs)."""
 
     engine: Engine
+    render_mode: str | None = None
+    _last_observations: dict[AgentID, Any]
+    _last_rewards: dict[AgentID, float]
 
-    def _build_engine(self, network: Network, num_steps: int, **options: Any) -> None:
+    def _build_engine(
+        self, network: Network, num_steps: int, render_mode: str | None = None, **options: Any
+    ) -> None:
+        accepted = getattr(self, "metadata", {}).get("render_modes", RENDER_MODES)
+        self.render_mode = check_render_mode(type(self).__name__, render_mode, accepted)
+        self._last_observations, self._last_rewards = {}, {}
         own_view = type(self).view is not EngineAdapter.view  # a model publishing more
         self.engine = Engine(
             network, num_steps, host=self, view=self.view if own_view else None, **options
@@ -125,19 +174,63 @@ class EngineAdapter:
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[AgentID, Any], dict[AgentID, dict[str, Any]]]:
         """Start an episode; observations and infos of the agents that act first."""
-        return self.engine.reset(seed)
+        result = self.engine.reset(seed)
+        if self.render_mode is not None:
+            self._last_observations, self._last_rewards = dict(result[0]), {}
+        return result
 
     def acting_step(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
         """One engine step (see :meth:`phantomzoo.engine.core.Engine.step`)."""
-        return self.engine.step(actions)
+        outcome = self.engine.step(actions)
+        if self.render_mode is not None:
+            self._remember(outcome)
+        return outcome
+
+    def _remember(self, outcome: StepOutcome) -> None:
+        """Keep the latest observation and reward of each agent, for ``render()``."""
+        self._last_observations.update(outcome[0])
+        self._last_rewards.update(outcome[1])
 
     # ------------------------------------------------------------- PettingZoo extras
     def state(self) -> np.ndarray:
         raise NotImplementedError("phantomzoo environments do not define a global state")
 
-    def render(self) -> None:
-        """Nothing to render; models expose their state through metrics and rollouts."""
-        return None
+    def render(self) -> str | None:
+        """The text view (``"ansi"``), printed (``"human"``), or ``None`` (no render mode)."""
+        if self.render_mode is None:
+            return None
+        text = self.render_text()
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def render_text(self) -> str:
+        """One screen of text: step, stage (staged models) and one line per agent."""
+        engine = self.engine
+        header = f"step {engine.current_step}/{engine.num_steps}"
+        if engine.current_stage is not None:
+            header += f"  stage {engine.current_stage!r}"
+        agents = self.possible_agents
+        live = set(engine.live_agents) if engine.ever_reset else set()
+        lines = [header]
+        for agent_id in agents[:_SHOWN_AGENTS]:
+            mark = " " if agent_id in live else "x"
+            lines.append(f"{mark} {agent_id}: {self.render_agent(agent_id)}")
+        if len(agents) > _SHOWN_AGENTS:
+            lines.append(f"  ... and {len(agents) - _SHOWN_AGENTS} more agents")
+        return "\n".join(lines)
+
+    def render_agent(self, agent_id: AgentID) -> str:
+        """One agent's render line; override (or give the agent ``render_state()``)."""
+        own = getattr(self.network[agent_id], "render_state", None)
+        if callable(own):
+            return str(own())
+        reward = self._last_rewards.get(agent_id)
+        shown = "-" if reward is None else f"{reward:.4g}"
+        observation = self._last_observations.get(agent_id)
+        summary = "-" if observation is None else summarise(observation)
+        return f"reward {shown}  obs {summary}"
 
     def close(self) -> None:
         """Release resources (none are held)."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from pettingzoo import ParallelEnv
 
-from .adapter import EngineAdapter
+from .adapter import RENDER_MODES, EngineAdapter
 from .network import Network
 from .supertype import Supertype
 from .types import AgentID
@@ -61,10 +61,11 @@ class PhantomEnv(EngineAdapter, ParallelEnv):
             ``"full"`` checks every step against the spaces' bounds too (debugging),
             ``"off"`` checks nothing. See :class:`~phantomzoo.engine.checks.RuntimeChecks`.
         check_observations: Older switch: ``True`` means ``checks="full"``.
+        render_mode: ``None`` (default), ``"ansi"`` (``render()`` returns a text view)
+            or ``"human"`` (``render()`` prints it); see :mod:`phantomzoo.adapter`.
     """
 
-    metadata: dict[str, Any] = {"name": "phantomzoo", "render_modes": []}
-    render_mode = None
+    metadata: dict[str, Any] = {"name": "phantomzoo", "render_modes": list(RENDER_MODES)}
 
     def __init__(
         self,
@@ -76,10 +77,12 @@ class PhantomEnv(EngineAdapter, ParallelEnv):
         type_augmented_observations: bool = True,
         check_observations: bool | None = None,
         checks: str | None = None,
+        render_mode: str | None = None,
     ) -> None:
         self._build_engine(
             network,
             num_steps,
+            render_mode=render_mode,
             env_supertype=env_supertype,
             agent_supertypes=agent_supertypes,
             type_augmented_observations=type_augmented_observations,
@@ -94,12 +97,16 @@ class PhantomEnv(EngineAdapter, ParallelEnv):
         """Start a new episode; returns ``(observations, infos)`` for every strategic agent."""
         result = self.engine.reset(seed)
         self.agents = self.engine.live_agents
+        if self.render_mode is not None:
+            self._last_observations, self._last_rewards = dict(result[0]), {}
         return result
 
     def step(self, actions: Mapping[AgentID, Any]) -> StepResult:
         """Advance one step with an action for every live strategic agent."""
         outcome = self.engine.step(actions)
         self.agents = self.engine.live_agents
+        if self.render_mode is not None:
+            self._remember(outcome)
         return outcome
 
     def acting_reset(

@@ -41,7 +41,7 @@ from typing import Any
 
 from pettingzoo import AECEnv
 
-from .adapter import EngineAdapter
+from .adapter import RENDER_MODES, EngineAdapter
 from .agents import StrategicAgent
 from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network
@@ -70,14 +70,15 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
         type_augmented_observations: See :class:`~phantomzoo.PhantomEnv`.
         check_observations / checks: See :class:`~phantomzoo.PhantomEnv` (``checks``:
             ``"off"``, ``"first"`` (default) or ``"full"``).
+        render_mode: ``None`` (default), ``"ansi"`` or ``"human"``; the text view
+            shows the stage played next (see :mod:`phantomzoo.adapter`).
     """
 
     metadata: dict[str, Any] = {
         "name": "phantomzoo_fsm",
-        "render_modes": [],
+        "render_modes": list(RENDER_MODES),
         "is_parallelizable": False,
     }
-    render_mode = None
 
     def __init__(
         self,
@@ -91,12 +92,14 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
         type_augmented_observations: bool = True,
         check_observations: bool | None = None,
         checks: str | None = None,
+        render_mode: str | None = None,
     ) -> None:
         if isinstance(network, Network):
             network.check_usable()
         self._build_engine(
             network,
             num_steps,
+            render_mode=render_mode,
             env_supertype=env_supertype,
             agent_supertypes=agent_supertypes,
             type_augmented_observations=type_augmented_observations,
