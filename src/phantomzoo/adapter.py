@@ -211,8 +211,10 @@ class EngineAdapter:
         header = f"step {engine.current_step}/{engine.num_steps}"
         if engine.current_stage is not None:
             header += f"  stage {engine.current_stage!r}"
+        if not engine.ever_reset:
+            return f"{header}\n  (no episode yet: call env.reset(seed=...) first)"
         agents = self.possible_agents
-        live = set(engine.live_agents) if engine.ever_reset else set()
+        live = set(engine.live_agents)
         lines = [header]
         for agent_id in agents[:_SHOWN_AGENTS]:
             mark = " " if agent_id in live else "x"
