@@ -206,7 +206,7 @@ DISCRETE = gym.spaces.Discrete(5)
         (DISCRETE, None, r"got None"),
         (DISCRETE, np.array([1, 2]), r"has shape \(2,\), expected a single integer"),
         (None, np.array([0.1, 0.2, 0.3]), r"has shape \(3,\), expected \(1,\)"),
-        (None, 0.5, r"has shape \(\), expected \(1,\)"),
+        (None, np.zeros((0,)), r"has shape \(0,\), expected \(1,\)"),
         (None, np.array([NAN]), r"contains NaN at index 0"),
         (None, np.array([INF]), r"contains inf at index 0 where the space is bounded"),
         (None, None, r"got None"),
@@ -422,3 +422,15 @@ def test_staged_env_rewards_are_checked_too() -> None:
     with pytest.raises(RewardError, match=f"{shop_id}.*not finite"):
         for _ in range(4):
             env.acting_step({a: env.action_space(a).sample() for a in env.acting_agents})
+
+
+def test_a_squeezed_box_action_with_the_right_number_of_values_is_accepted():
+    """Consumers such as AgileRL squeeze a (1,) action to a 0-d array: it holds the one
+    value the space needs, so the first-action check accepts it (a wrong count is not)."""
+    from phantomzoo.engine.spaces import space_mismatch
+
+    box = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    for action in (np.float32(0.5), np.array(0.5), 0.5, np.array([[0.5]])):
+        assert space_mismatch(box, action, bounds=False, any_shape=True) is None
+    assert "has shape ()" in space_mismatch(box, np.array(0.5), bounds=False)
+    assert "expected (1,)" in space_mismatch(box, np.ones(3), bounds=False, any_shape=True)

@@ -52,16 +52,17 @@ def test_one_number_refuses_anything_else_with_the_typed_error(action, detail):
         one_number("A", action)
 
 
-def _envs():
-    """One small instance of each bundled model with checks off (the engine's own shape
-    check of each agent's first action is not what this module tests)."""
+def _envs(checks: str = "first"):
+    """One small instance of each bundled model. With the default checks the engine
+    accepts every one-number shape too; ``checks="off"`` reaches the models' own
+    decode_action, whose refusals are what the refusal test checks."""
     return {
-        "supply_chain_v0": supply_chain_v0.raw_env(num_customers=2, checks="off"),
-        "supply_chain_paper_v0": supply_chain_paper_v0.raw_env(num_shops=2, checks="off"),
+        "supply_chain_v0": supply_chain_v0.raw_env(num_customers=2, checks=checks),
+        "supply_chain_paper_v0": supply_chain_paper_v0.raw_env(num_shops=2, checks=checks),
         "digital_ads_v0": digital_ads_v0.raw_env(
-            advertisers_per_family=1, max_bid=5.0, checks="off"
+            advertisers_per_family=1, max_bid=5.0, checks=checks
         ),
-        "type_toy_v0": type_toy_v0.raw_env(num_agents=2, checks="off"),
+        "type_toy_v0": type_toy_v0.raw_env(num_agents=2, checks=checks),
     }
 
 
@@ -80,15 +81,19 @@ def test_every_bundled_model_plays_the_same_step_for_every_shape(name, shape):
 @pytest.mark.parametrize("name", sorted(_envs()))
 @pytest.mark.parametrize(("action", "detail"), list(BAD.values())[:4], ids=list(BAD)[:4])
 def test_every_bundled_model_refuses_actions_not_holding_one_number(name, action, detail):
-    env = _envs()[name]
+    env = _envs(checks="off")[name]  # the model's own refusal (the engine's is tested too)
     env.acting_reset(seed=0)
     first = env.acting_agents[0]
     with pytest.raises(ActionError, match=rf"agent '{first}' must hold exactly one number"):
         env.acting_step({i: action for i in env.acting_agents})
+    checked = _envs()[name]  # with the default checks the engine refuses it first
+    checked.acting_reset(seed=0)
+    with pytest.raises(ActionError, match=rf"action of agent '{first}' .* lies outside"):
+        checked.acting_step({i: action for i in checked.acting_agents})
 
 
 def test_the_squeezed_action_of_a_supply_chain_is_read_as_its_value():
-    env = supply_chain_v0.raw_env(num_customers=2, checks="off")
+    env = supply_chain_v0.raw_env(num_customers=2)
     env.reset(seed=0)
     env.step({"SHOP": np.array(30.0)})  # AgileRL's squeezed (1,) action
     assert env.network["SHOP"].delivered_stock == 30

@@ -38,8 +38,10 @@ class RuntimeChecks:
       every agent in every episode are checked for *structure*: an observation is not
       ``None``, has the space's shape, numbers that cast to its dtype and no NaN (nor an
       infinity where the space is bounded); a reward is one real number (not ``None``, a
-      string or an array of size != 1); an action has the action space's shape (a (3,)
-      action for a (1,) ``Box`` is refused, never truncated), holds numbers and no NaN,
+      string or an array of size != 1); a ``Box`` action holds exactly the space's
+      number of values (a 0-d array for a (1,) space is accepted, as some consumers
+      squeeze actions; a (3,) action for a (1,) space is refused, never truncated),
+      holds numbers and no NaN,
       and a ``Discrete`` action is an integer (``2.0`` is accepted, ``2.5`` is not) in
       ``start .. start + n - 1``. Every reward of every step is also checked to be
       finite (one subtraction per reward). Measured cost (``benchmarks/throughput.py``
@@ -195,7 +197,7 @@ class RuntimeChecks:
         for agent_id in acting:
             if full or agent_id in unchecked:
                 action = actions[agent_id]
-                problem = space_mismatch(spaces[agent_id], action, bounds=full)
+                problem = space_mismatch(spaces[agent_id], action, bounds=full, any_shape=True)
                 if problem is not None:
                     raise ActionError(
                         f"action of agent {agent_id!r} for step {self.current_step + 1} lies "

@@ -40,18 +40,23 @@ def short_repr(value: Any) -> str:
     return text
 
 
-def space_mismatch(space: gym.Space[Any], value: Any, *, bounds: bool) -> str | None:
+def space_mismatch(
+    space: gym.Space[Any], value: Any, *, bounds: bool, any_shape: bool = False
+) -> str | None:
     """Why ``value`` is not a member of ``space``, or ``None`` when it is.
 
     Args:
         space: The gymnasium space the value should belong to.
         value: The observation or action received.
         bounds: Also require ``Box`` entries to lie within ``[low, high]``.
+        any_shape: Accept a ``Box`` value of another shape holding exactly the space's
+            number of values (actions: some consumers squeeze a (1,) action to a 0-d
+            array); a different number of values is still refused.
     """
     if value is None:
         return "got None"
     if isinstance(space, gym.spaces.Box):
-        return _box_mismatch(space, value, bounds)
+        return _box_mismatch(space, value, bounds, any_shape)
     if isinstance(space, gym.spaces.Discrete):
         return _discrete_mismatch(space, value)
     if isinstance(space, gym.spaces.MultiDiscrete):
@@ -102,7 +107,9 @@ def _as_numeric_array(value: Any) -> tuple[np.ndarray | None, str | None]:
     return array, None
 
 
-def _box_mismatch(space: gym.spaces.Box, value: Any, bounds: bool) -> str | None:
+def _box_mismatch(
+    space: gym.spaces.Box, value: Any, bounds: bool, any_shape: bool = False
+) -> str | None:
     if not bounds and type(value) is np.ndarray and value.shape == space.shape:
         # Fast accept of the common case (a float array of the right shape, all finite;
         # or an integer array for an integer space); anything else is examined below.
@@ -119,7 +126,9 @@ def _box_mismatch(space: gym.spaces.Box, value: Any, bounds: bool) -> str | None
     if array is None:
         return problem
     if array.shape != space.shape:
-        return f"has shape {array.shape}, expected {space.shape}"
+        if not any_shape or array.size != math.prod(space.shape):
+            return f"has shape {array.shape}, expected {space.shape}"
+        array = array.reshape(space.shape)
     integral_space = space.dtype is not None and space.dtype.kind in "iu"
     if array.size <= _SMALL:
         return _small_box_mismatch(space, array, bounds, integral_space)
