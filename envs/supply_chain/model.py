@@ -255,3 +255,13 @@ class SupplyChainEnv(ph.PhantomEnv):
             checks=checks,
             render_mode=render_mode,
         )
+        # The global state for centralised critics (PettingZoo's state()): every shop's
+        # stock, sales and missed sales (as each shop observes its own) and the time.
+        self.state_space = gym.spaces.Box(0.0, 1.0, (3 * num_shops + 1,), np.float32)
+
+    def global_state(self) -> np.ndarray:
+        """Each shop's (stock, sales, missed sales), scaled to [0, 1], then the fraction of
+        the episode elapsed; for critics only (shops observe only themselves)."""
+        parts = [self.network[i].encode_observation(None) for i in self.shop_ids]
+        parts.append(np.array([self.current_step / self.num_steps], np.float32))
+        return np.concatenate(parts)

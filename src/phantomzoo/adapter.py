@@ -192,8 +192,34 @@ class EngineAdapter:
         self._last_rewards.update(outcome[1])
 
     # ------------------------------------------------------------- PettingZoo extras
-    def state(self) -> np.ndarray:
-        raise NotImplementedError("phantomzoo environments do not define a global state")
+    def global_state(self) -> Any:
+        """The model's global state for centralised critics; off by default.
+
+        In an agent-based model the global state is the modeller's choice, so a model
+        opts in: override this (reading the agents through ``self.network``) and set
+        ``self.state_space`` in ``__init__``. It is served by :meth:`state` (PettingZoo's
+        ``state()``) to critics only; agents' own observations stay partial.
+        """
+        raise NotImplementedError
+
+    def state(self) -> Any:
+        """PettingZoo's global state (:meth:`global_state`, cast to ``state_space``)."""
+        if type(self).global_state is EngineAdapter.global_state:
+            raise NotImplementedError(
+                f"{type(self).__name__} defines no global state: override global_state() "
+                "and set self.state_space to opt in (a global state is for centralised "
+                "critics; agents keep their partial observations)"
+            )
+        space = getattr(self, "state_space", None)
+        if not isinstance(space, gym.Space):
+            raise ConfigError(
+                f"{type(self).__name__} defines global_state() but no state_space: set "
+                "self.state_space to a gymnasium space in __init__"
+            )
+        state = self.global_state()
+        if isinstance(space, gym.spaces.Box):
+            return np.asarray(state, dtype=space.dtype).reshape(space.shape)
+        return state
 
     def render(self) -> str | None:
         """The text view (``"ansi"``), printed (``"human"``), or ``None`` (no render mode)."""
