@@ -32,11 +32,10 @@
 The settings apply to every learnt policy, each getting its own model.
 
 **Several learnt policies are trained by alternating**, round-robin: in its turn one
-policy learns (its model's ``learn()`` on its own VecEnv) for ``turn_timesteps`` while the
-others act through their current stochastic ``predict()``, frozen. (SB3's ``learn()``
-owns its loop; lockstep would need one thread per model passing control around.) At the
-start of a turn the policy's slots are re-synchronised with the shared env copies: what
-its agents did while frozen is not trained on. Fixed policies act via ``compute_actions``.
+policy learns (``learn()`` on its own VecEnv) for ``turn_timesteps`` while the others act,
+frozen, through ``predict()`` (SB3's ``learn()`` owns its loop). At the start of a turn
+the policy's slots re-sync with the shared env copies: its frozen moves are not trained
+on. Fixed policies act via ``compute_actions``.
 
 **Budget.** ``timesteps`` counts decisions of learning slots (padding transitions of
 agents that ended early excluded); ``iterations`` counts SB3 rollout/train cycles (PPO

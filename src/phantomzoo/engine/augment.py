@@ -1,4 +1,5 @@
-"""Type-augmented observation spaces: an agent's space widened by its flattened type."""
+"""A strategic agent's spaces as the engine serves them: checked, and the observation
+space widened by the agent's flattened type when observations are type-augmented."""
 
 from __future__ import annotations
 
@@ -8,7 +9,20 @@ import gymnasium as gym
 import numpy as np
 
 from ..agents import StrategicAgent
-from ..errors import SupertypeError
+from ..errors import AgentDefinitionError, SupertypeError
+
+
+def agent_spaces(agent: StrategicAgent, augment: bool) -> tuple[gym.Space[Any], gym.Space[Any]]:
+    """``(observation space, action space)`` of ``agent``; refuses non-spaces."""
+    obs_space, act_space = agent.observation_space, agent.action_space
+    for name, space in (("observation_space", obs_space), ("action_space", act_space)):
+        if not isinstance(space, gym.Space):
+            raise AgentDefinitionError(
+                f"strategic agent {agent.id!r} ({type(agent).__name__}) has {name} = "
+                f"{space!r}; set self.{name} to a gymnasium space in __init__ (or pass "
+                "an encoder/decoder that provides it)"
+            )
+    return (augment_space(agent, obs_space) if augment else obs_space), act_space
 
 
 def augment_space(agent: StrategicAgent, space: gym.Space[Any]) -> gym.Space[Any]:

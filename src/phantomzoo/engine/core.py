@@ -15,11 +15,6 @@ acts and is rewarded (:class:`~phantomzoo.PhantomEnv`); a staged model
 (:class:`~phantomzoo.FiniteStateMachineEnv`) plays its FSM stages, delivering rewards
 earned while an agent waits with that agent's next outcome. Both PettingZoo
 environments are thin adapters over an engine (``env.engine``).
-
-Extension points (for model authors): an env subclass's ``view()`` publishes the env
-view (the engine calls the ``host`` given to it); ``Network.reset`` re-draws edges each
-episode; custom resolvers subclass :class:`~phantomzoo.resolvers.Resolver`; agents may
-implement ``handle_batch`` to take a whole batch of messages at once.
 """
 
 from __future__ import annotations
@@ -27,7 +22,7 @@ from __future__ import annotations
 import gc
 import inspect
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -35,7 +30,6 @@ import numpy as np
 from ..agents import StrategicAgent
 from ..errors import (
     ActionError,
-    AgentDefinitionError,
     ConfigError,
     NetworkError,
     StageError,
@@ -46,23 +40,16 @@ from ..stages import FSMStage
 from ..supertype import Supertype
 from ..types import AgentID, StageID
 from ..views import EnvView
+from .augment import agent_spaces
 from .checks import RuntimeChecks, check_level, check_seed
 from .clock import EpisodeClock
 from .observation import Observation
+from .outcome import StepOutcome
+from .outcome import outcome as _outcome
 from .wiring import Wiring
 
 #: The id of the one stage of a model without stages.
 PARALLEL_STAGE = "__all__"
-
-
-class StepOutcome(NamedTuple):
-    """What one engine step returns (unpacks like a PettingZoo step's five dicts)."""
-
-    observations: dict[AgentID, Any]
-    rewards: dict[AgentID, float]
-    terminations: dict[AgentID, bool]
-    truncations: dict[AgentID, bool]
-    infos: dict[AgentID, dict[str, Any]]
 
 
 class Engine(RuntimeChecks, Observation):
@@ -165,18 +152,9 @@ class Engine(RuntimeChecks, Observation):
 
     # ------------------------------------------------------------------ spaces
     def _build_spaces(self, agent: StrategicAgent) -> None:
-        obs_space, act_space = agent.observation_space, agent.action_space
-        for name, space in (("observation_space", obs_space), ("action_space", act_space)):
-            if not isinstance(space, gym.Space):
-                raise AgentDefinitionError(
-                    f"strategic agent {agent.id!r} ({type(agent).__name__}) has {name} = "
-                    f"{space!r}; set self.{name} to a gymnasium space in __init__ (or pass "
-                    "an encoder/decoder that provides it)"
-                )
-        if self.type_augmented_observations and agent.supertype is not None:
-            from .augment import augment_space
-
-            obs_space = augment_space(agent, obs_space)
+        augment = self.type_augmented_observations and agent.supertype is not None
+        obs_space, act_space = agent_spaces(agent, augment)
+        if augment:
             self._augmented.add(agent.id)
         self._observation_spaces[agent.id] = obs_space
         self._action_spaces[agent.id] = act_space
@@ -463,14 +441,6 @@ class Engine(RuntimeChecks, Observation):
         finally:
             if gc_was_enabled:
                 gc.enable()
-
-
-def _outcome(parts: tuple[Any, ...]) -> StepOutcome:
-    """A StepOutcome without the NamedTuple constructor's argument handling (hot path)."""
-    return _tuple_new(StepOutcome, parts)
-
-
-_tuple_new = tuple.__new__
 
 
 def _parallel_stage(agent_ids: list[AgentID]) -> FSMStage:
