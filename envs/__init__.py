@@ -2,9 +2,8 @@
 
 Each registered model is reachable by a short versioned name (``ph.make("supply_chain_v0")``)
 and, PettingZoo-style, as a module ``phantomzoo.envs.<name>`` with ``env(**kwargs)``
-(an ``AECEnv``), ``parallel_env(**kwargs)`` (a ``ParallelEnv``; staged models refuse it
-with a :class:`~phantomzoo.errors.ConfigError` naming what to use) and ``raw_env`` (the
-env class)::
+(an ``AECEnv``), ``parallel_env(**kwargs)`` (a ``ParallelEnv``; for a staged model its
+parallel view, :class:`~phantomzoo.StagedParallelEnv`) and ``raw_env`` (the env class)::
 
     from phantomzoo.envs import supply_chain_v0
     env = supply_chain_v0.parallel_env(num_shops=10, max_cycles=50, render_mode="ansi")

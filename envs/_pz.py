@@ -71,12 +71,3 @@ def one_number(agent_id: str, action: Any) -> float:
             f"array, a 0-d array or a float), got {described}: {action!r:.80}"
         )
     return float(array.reshape(-1)[0])
-
-
-def no_parallel_view(name: str) -> ConfigError:
-    """The error of ``parallel_env()`` on a staged model that has no parallel view yet."""
-    return ConfigError(
-        f"{name} is a staged model (a PettingZoo AECEnv whose stages decide who acts): it "
-        f"has no ParallelEnv form yet. Use {name.removesuffix('_v0')}_v0.env() (AEC), or "
-        "drive it through the acting-agents protocol (env.acting_reset / acting_step)"
-    )

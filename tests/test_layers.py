@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         },
     ),  # fmt: skip
     ("engine", {"engine"}),
-    ("surface", {"adapter", "env", "fsm"}),
+    ("surface", {"adapter", "env", "fsm", "parallel"}),
     ("training", {"training"}),
     ("experiments", {"experiments", "testing"}),  # ph.testing plays episodes
     ("cli", {"cli", "utils", "__init__", "__main__"}),

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._pz import no_parallel_view
+import phantomzoo as ph
+
 from .agents import (
     CLICK_PROBABILITIES,
     THEMES,
@@ -73,13 +74,13 @@ def env(**kwargs: Any) -> DigitalAdsEnv:
     return DigitalAdsEnv(**kwargs)
 
 
-def parallel_env(**kwargs: Any) -> Any:
-    """Refused: the model is staged, so it is an ``AECEnv`` only (see :func:`env`).
+def parallel_env(**kwargs: Any) -> ph.StagedParallelEnv:
+    """The model as a PettingZoo ``ParallelEnv``: its staged env's parallel view.
 
-    Raises:
-        ConfigError: always, saying what to use instead.
+    Every live agent appears every step; ``infos[agent]["acting"]`` says whose action is
+    used; rewards arrive as they accrue (see :mod:`phantomzoo.parallel`).
     """
-    raise no_parallel_view("digital_ads_v0")
+    return ph.StagedParallelEnv(DigitalAdsEnv(**kwargs))
 
 
 __all__ = [

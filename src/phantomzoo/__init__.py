@@ -29,6 +29,7 @@ from .experiments.rollout import Rollout, evaluate_policy, rollout
 from .fsm import FiniteStateMachineEnv, FSMEnvView, FSMStage, StackelbergEnv
 from .message import Message, MsgPayload, msg_payload
 from .network import Network, StochasticNetwork
+from .parallel import StagedParallelEnv
 from .policy import Policy
 from .registry import make, register, registered_envs, spec
 from .supertype import Supertype
@@ -50,6 +51,7 @@ __all__ = [
     "FSMStage",
     "FiniteStateMachineEnv",
     "StackelbergEnv",
+    "StagedParallelEnv",
     "MLPPolicy",
     "Message",
     "MsgPayload",

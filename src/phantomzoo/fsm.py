@@ -58,7 +58,10 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
     Within a stage, its live acting agents take turns (``agent_selection``); the stage
     resolves after the last one. Each stage played counts as one step of ``num_steps``.
     Rewards earned while an agent is not acting accumulate and reach it with its next
-    turn, or with its final ``last()`` when the episode ends.
+    turn, or with its final ``last()`` when the episode ends. Consumers that need a
+    ``ParallelEnv`` take :class:`~phantomzoo.StagedParallelEnv` (``env``) instead:
+    PettingZoo's ``aec_to_parallel`` is refused (``is_parallelizable`` is False) because
+    it would replay one turn per live agent per cycle.
 
     Args:
         num_steps: Stages played per episode before every agent is truncated.

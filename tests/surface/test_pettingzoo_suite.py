@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pettingzoo import ParallelEnv
 from pettingzoo.test import (
     api_test,
     max_cycles_test,
@@ -62,14 +63,6 @@ def is_staged(name: str) -> bool:
     return isinstance(module(name).raw_env(**SMALL.get(name, {})), ph.FiniteStateMachineEnv)
 
 
-def skip_if_staged(name: str, test: str) -> None:
-    if is_staged(name):
-        pytest.skip(
-            f"{name} is staged (an AECEnv, is_parallelizable False): {test} needs a "
-            "ParallelEnv, which a staged model does not offer yet (issue 10, section 2)"
-        )
-
-
 @pytest.fixture(autouse=True)
 def _quiet() -> Any:
     with warnings.catch_warnings():
@@ -95,12 +88,14 @@ def test_the_registry_lists_every_bundled_env():
 
 
 @pytest.mark.parametrize("name", REGISTERED)
-def test_staged_envs_refuse_parallel_env_saying_what_to_use(name):
-    if not is_staged(name):
-        assert isinstance(module(name).parallel_env(**SMALL.get(name, {})), ph.PhantomEnv)
-        return
-    with pytest.raises(ConfigError, match=rf"{name} is a staged model.*env\(\) \(AEC\)"):
-        module(name).parallel_env()
+def test_parallel_env_is_a_parallel_env_and_staged_ones_are_their_parallel_view(name):
+    parallel = module(name).parallel_env(**SMALL.get(name, {}))
+    assert isinstance(parallel, ParallelEnv)
+    if is_staged(name):
+        assert isinstance(parallel, ph.StagedParallelEnv)
+        assert isinstance(parallel.env, module(name).raw_env)
+    else:
+        assert isinstance(parallel, ph.PhantomEnv)
 
 
 # ----------------------------------------------------------------- PettingZoo's tests
@@ -111,7 +106,6 @@ def test_pettingzoo_api_test(name):
 
 @pytest.mark.parametrize("name", REGISTERED)
 def test_pettingzoo_parallel_api_test(name):
-    skip_if_staged(name, "parallel_api_test")
     parallel_api_test(small(name).parallel_env(), num_cycles=2 * CYCLES)
 
 
@@ -122,13 +116,11 @@ def test_pettingzoo_seed_test(name):
 
 @pytest.mark.parametrize("name", REGISTERED)
 def test_pettingzoo_parallel_seed_test(name):
-    skip_if_staged(name, "parallel_seed_test")
     parallel_seed_test(small(name).parallel_env, num_cycles=2 * CYCLES)
 
 
 @pytest.mark.parametrize("name", REGISTERED)
 def test_pettingzoo_max_cycles_test(name):
-    skip_if_staged(name, "max_cycles_test (it steps mod.parallel_env first)")
     max_cycles_test(small(name))
 
 
