@@ -94,7 +94,9 @@ __all__ = [
 
 def __getattr__(name: str):  # lazy submodules that pull in heavier optional pieces
     if name == "testing":
-        from . import testing
+        # import_module, not ``from . import testing``: the latter looks the name up on
+        # this package first, which calls this very function again (endless recursion)
+        import importlib
 
-        return testing
+        return importlib.import_module(f"{__name__}.testing")
     raise AttributeError(f"module 'phantomzoo' has no attribute {name!r}")

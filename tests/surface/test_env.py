@@ -263,3 +263,15 @@ def test_spaces_need_gymnasium_objects():
     with pytest.raises(ph.errors.AgentDefinitionError, match="has action_space"):
         ph.PhantomEnv(num_steps=2, network=network)
     assert isinstance(gym.spaces.Discrete(2), gym.Space)
+
+
+def test_ph_testing_is_reachable_as_an_attribute_after_a_plain_import():
+    """``import phantomzoo as ph; ph.testing.check_env(...)`` as the README says (a lazy
+    module attribute once recursed endlessly)."""
+    import subprocess
+    import sys
+
+    code = "import phantomzoo as ph; print(callable(ph.testing.check_env))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "True"
