@@ -246,3 +246,17 @@ class StrategicAgent(Agent):
     def collect_infos(self, ctx: Context) -> dict[str, Any]:
         """Diagnostic information returned in ``infos`` (default: empty)."""
         return {}
+
+    def action_mask(self, ctx: Context) -> Any:
+        """Which actions are legal now: 1 = legal, 0 = illegal (optional hook).
+
+        Override it to mask the agent's actions; only agents whose class overrides it
+        are masked. For ``Discrete(n)`` return ``n`` entries (entry ``k`` is action
+        ``start + k``); for a 1-D ``MultiDiscrete(nvec)`` one mask per sub-space,
+        concatenated (``sum(nvec)`` entries). Leave at least one action legal per
+        sub-space. The mask reaches trainers as ``infos[agent]["action_mask"]`` (and
+        ``observation["action_mask"]`` for Dict observations); an action it rules out
+        raises :class:`~phantomzoo.errors.ActionError`. See
+        :mod:`phantomzoo.engine.masks`. The default masks nothing (never called).
+        """
+        return None

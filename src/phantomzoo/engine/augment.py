@@ -1,8 +1,11 @@
-"""A strategic agent's spaces as the engine serves them: checked, and the observation
-space widened by the agent's flattened type when observations are type-augmented."""
+"""A strategic agent's spaces as the engine serves them: checked, the observation space
+widened by the agent's flattened type when observations are type-augmented, and a Dict
+observation space given an ``"action_mask"`` entry when the agent is masked
+(:mod:`phantomzoo.engine.masks`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -10,10 +13,19 @@ import numpy as np
 
 from ..agents import StrategicAgent
 from ..errors import AgentDefinitionError, SupertypeError
+from ..network import Network
+from ..supertype import Supertype
+from ..types import AgentID
+from .masks import mask_space
 
 
-def agent_spaces(agent: StrategicAgent, augment: bool) -> tuple[gym.Space[Any], gym.Space[Any]]:
-    """``(observation space, action space)`` of ``agent``; refuses non-spaces."""
+def agent_spaces(
+    agent: StrategicAgent, augment: bool, mask_size: int | None = None
+) -> tuple[gym.Space[Any], gym.Space[Any]]:
+    """``(observation space, action space)`` of ``agent``; refuses non-spaces.
+
+    ``augment``: append the agent's type; ``mask_size``: the length of its action mask
+    (``None``: not masked)."""
     obs_space, act_space = agent.observation_space, agent.action_space
     for name, space in (("observation_space", obs_space), ("action_space", act_space)):
         if not isinstance(space, gym.Space):
@@ -22,7 +34,11 @@ def agent_spaces(agent: StrategicAgent, augment: bool) -> tuple[gym.Space[Any], 
                 f"{space!r}; set self.{name} to a gymnasium space in __init__ (or pass "
                 "an encoder/decoder that provides it)"
             )
-    return (augment_space(agent, obs_space) if augment else obs_space), act_space
+    if augment:
+        obs_space = augment_space(agent, obs_space)
+    if mask_size is not None:
+        obs_space = mask_space(agent, mask_size, obs_space)
+    return obs_space, act_space
 
 
 def augment_space(agent: StrategicAgent, space: gym.Space[Any]) -> gym.Space[Any]:
@@ -48,3 +64,19 @@ def augment_space(agent: StrategicAgent, space: gym.Space[Any]) -> gym.Space[Any
         "1-D Box nor a Dict, so its type cannot be appended; use one of those or build the "
         "env with type_augmented_observations=False"
     )
+
+
+def apply_supertypes(
+    network: Network,
+    env_supertype: Supertype | None,
+    agent_supertypes: Mapping[AgentID, Supertype] | None,
+) -> dict[AgentID, Supertype]:
+    """Give agents their overriding supertypes; refuse any supertype that is not one.
+
+    Returns the overrides as a dict (the engine keeps it as ``agent_supertypes``)."""
+    for agent_id, supertype in (agent_supertypes or {}).items():
+        network[agent_id].supertype = supertype
+    for supertype in [env_supertype, *(a.supertype for a in network.by_id.values())]:
+        if supertype is not None and not isinstance(supertype, Supertype):
+            raise SupertypeError(f"supertypes must be ph.Supertype instances, got {supertype!r}")
+    return dict(agent_supertypes or {})

@@ -50,7 +50,13 @@ class RuntimeChecks:
       shops, ads market 6-1200 advertisers); about 4 µs per agent per episode.
     * ``"full"`` (debugging): every observation and action of every step is checked
       the same way *and* against the space's bounds, and every reward's structure.
-    * ``"off"``: no checks beyond the conversion of rewards to ``float``.
+    * ``"off"``: no checks beyond the conversion of rewards to ``float`` (and the
+      checks of action masks themselves).
+
+    At ``"first"`` and ``"full"``, every action of an agent with an action mask is also
+    checked against that mask, every step (one index lookup per masked agent; models
+    without masks pay nothing): a masked-out action raises ``ActionError`` naming the
+    agent, the action and the legal actions (:mod:`phantomzoo.engine.masks`).
 
     Out-of-bounds ``Box`` actions are accepted unless ``checks="full"``: mapping a
     policy's output into the action space is the policy's or the trainer's job (every
@@ -68,6 +74,7 @@ class RuntimeChecks:
     _full_checks: bool
     _first_checks: bool
     _checks_finite: bool
+    _mask_checks: bool
     _unchecked_obs: set[AgentID]
     _unchecked_rewards: set[AgentID]
     _unchecked_actions: set[AgentID]
@@ -88,6 +95,8 @@ class RuntimeChecks:
         self._full_checks = self._checks == "full"
         self._first_checks = self._checks == "first"
         self._checks_finite = self._checks != "off"
+        # Masked agents' actions are checked against their masks at every level but "off".
+        self._mask_checks = self._checks_finite and bool(getattr(self, "_masked", ()))
         # Pending first-of-episode checks restart at the next reset.
         self._unchecked_obs, self._unchecked_rewards, self._unchecked_actions = set(), set(), set()
 

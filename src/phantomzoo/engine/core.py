@@ -8,7 +8,9 @@ who ended how. Its public API is small:
 * ``reset(seed) -> (observations, infos)`` of the agents that act first;
 * ``acting_agents``: the live agents that must act in the next ``step``;
 * ``step(actions) -> StepOutcome(observations, rewards, terminations, truncations,
-  infos)`` with one action per acting agent.
+  infos)`` with one action per acting agent;
+* ``masked_agents`` / ``action_mask(agent)`` / ``full_mask(agent)``: action masks
+  (:mod:`~phantomzoo.engine.masks`; in infos and Dict observations of who acts next).
 
 A model without stages plays one implicit stage in which every live strategic agent
 acts and is rewarded (:class:`~phantomzoo.PhantomEnv`); a staged model
@@ -33,16 +35,16 @@ from ..errors import (
     ConfigError,
     NetworkError,
     StageError,
-    SupertypeError,
 )
 from ..network import Network
 from ..stages import FSMStage
 from ..supertype import Supertype
 from ..types import AgentID, StageID
 from ..views import EnvView
-from .augment import agent_spaces
+from .augment import agent_spaces, apply_supertypes
 from .checks import RuntimeChecks, check_level, check_seed
 from .clock import EpisodeClock
+from .masks import ActionMasks
 from .observation import Observation
 from .outcome import StepOutcome
 from .outcome import outcome as _outcome
@@ -52,7 +54,7 @@ from .wiring import Wiring
 PARALLEL_STAGE = "__all__"
 
 
-class Engine(RuntimeChecks, Observation):
+class Engine(RuntimeChecks, Observation, ActionMasks):
     """Runs a network of agents (see the module docs).
 
     Args:
@@ -87,9 +89,8 @@ class Engine(RuntimeChecks, Observation):
         host: Any = None,
         view: Any = None,
     ) -> None:
-        if not isinstance(num_steps, (int, np.integer)) or isinstance(num_steps, bool):
-            raise ConfigError(f"num_steps must be an int >= 1, got {num_steps!r}")
-        if num_steps < 1:
+        integer = isinstance(num_steps, (int, np.integer)) and not isinstance(num_steps, bool)
+        if not integer or num_steps < 1:
             raise ConfigError(f"num_steps must be an int >= 1, got {num_steps!r}")
         if not isinstance(network, Network):
             raise NetworkError(f"network must be a ph.Network, got {network!r}")
@@ -104,13 +105,14 @@ class Engine(RuntimeChecks, Observation):
         self.env_type: Supertype | None = None
         self.type_augmented_observations = bool(type_augmented_observations)
         self.checks = check_level(check_observations, checks)
-        self._apply_supertypes(agent_supertypes)
+        self.agent_supertypes = apply_supertypes(network, env_supertype, agent_supertypes)
         self.possible_agents: list[AgentID] = [
             i for i, a in network.by_id.items() if isinstance(a, StrategicAgent)
         ]
         self._observation_spaces: dict[AgentID, gym.Space[Any]] = {}
         self._action_spaces: dict[AgentID, gym.Space[Any]] = {}
         self._augmented: set[AgentID] = set()
+        self._init_masks(network[i] for i in self.possible_agents)
         for agent_id in self.possible_agents:
             self._build_spaces(network[agent_id])
         self.staged = stages is not None
@@ -140,20 +142,11 @@ class Engine(RuntimeChecks, Observation):
         self.__dict__.update(state)
         self._agents = self.network.by_id
 
-    def _apply_supertypes(self, agent_supertypes: Mapping[AgentID, Supertype] | None) -> None:
-        for agent_id, supertype in (agent_supertypes or {}).items():
-            self.network[agent_id].supertype = supertype
-        self.agent_supertypes = dict(agent_supertypes or {})
-        for supertype in [self.env_supertype, *(a.supertype for a in self.network.by_id.values())]:
-            if supertype is not None and not isinstance(supertype, Supertype):
-                raise SupertypeError(
-                    f"supertypes must be ph.Supertype instances, got {supertype!r}"
-                )
-
     # ------------------------------------------------------------------ spaces
     def _build_spaces(self, agent: StrategicAgent) -> None:
         augment = self.type_augmented_observations and agent.supertype is not None
-        obs_space, act_space = agent_spaces(agent, augment)
+        layout = self._mask_layouts.get(agent.id)
+        obs_space, act_space = agent_spaces(agent, augment, layout and layout.total)
         if augment:
             self._augmented.add(agent.id)
         self._observation_spaces[agent.id] = obs_space
@@ -273,7 +266,7 @@ class Engine(RuntimeChecks, Observation):
         while self._live and not self._acting()[0]:  # stages the env plays alone
             self._play_stage([], {}, self._carry, {})
         acting = self.acting_agents
-        return self._observe_many(acting), {i: {} for i in acting}
+        return self._observe_many(acting), self._reset_infos(acting)
 
     # ------------------------------------------------------------------ acting
     @property
@@ -322,7 +315,8 @@ class Engine(RuntimeChecks, Observation):
         keys = list(dict.fromkeys([*observed, *rewards]))
         terminations = {i: finished.get(i, (False, False))[0] for i in keys}
         truncations = {i: finished.get(i, (False, False))[1] for i in keys}
-        return _outcome((observations, rewards, terminations, truncations, self._infos(keys)))
+        infos = self._infos(keys, next_acting)
+        return _outcome((observations, rewards, terminations, truncations, infos))
 
     def _step_parallel(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
         """The implicit stage: every live agent acts, is observed, rewarded, maybe ends."""
@@ -344,7 +338,7 @@ class Engine(RuntimeChecks, Observation):
         truncations = dict.fromkeys(acting, False)
         for agent_id, (terminated, truncated) in finished.items():
             terminations[agent_id], truncations[agent_id] = terminated, truncated
-        infos = self._infos(acting)
+        infos = self._infos(acting, None, finished)
         if finished:
             self._set_live([i for i in acting if i not in finished])
         return _outcome((observations, rewards, terminations, truncations, infos))
@@ -411,6 +405,8 @@ class Engine(RuntimeChecks, Observation):
         """
         if self._unchecked_actions or self._full_checks:
             self.check_actions(acting, actions)
+        if self._mask_checks:
+            self._check_legal(acting, actions)
         wiring = self._wiring
         gc_was_enabled = gc.isenabled()
         if gc_was_enabled:

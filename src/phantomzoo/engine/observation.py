@@ -8,7 +8,7 @@ runtime checks of each agent's first observation per episode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -28,6 +28,7 @@ class Observation:
     _type_vectors: dict[AgentID, np.ndarray]
     _unchecked_obs: set[AgentID]
     _full_checks: bool
+    _masked: frozenset[AgentID]
 
     @property
     def _contexts(self) -> Mapping[AgentID, Any]:  # read by the runtime checks too
@@ -47,11 +48,13 @@ class Observation:
             self._raise_bad_observation(agent_id, obs, "encode_observation returned None")
         try:
             type_vector = self._type_vectors.get(agent_id)
-            if type_vector is not None:
-                if isinstance(obs, dict):
+            if isinstance(obs, dict):
+                if type_vector is not None:
                     obs = {**obs, "type": type_vector}
-                else:
-                    obs = np.concatenate((np.asarray(obs, dtype=space.dtype).ravel(), type_vector))
+                if agent_id in self._masked:  # Dict observations carry the mask
+                    obs = self._with_mask(agent_id, obs)  # type: ignore[attr-defined]
+            elif type_vector is not None:
+                obs = np.concatenate((np.asarray(obs, dtype=space.dtype).ravel(), type_vector))
             if isinstance(space, gym.spaces.Box) and getattr(obs, "dtype", None) != space.dtype:
                 obs = np.asarray(obs, dtype=space.dtype)
         except (TypeError, ValueError) as exc:
@@ -89,11 +92,23 @@ class Observation:
             observations[agent_id] = self._finish_observation(agent_id, obs)
         return observations
 
-    def _infos(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, dict[str, Any]]:
-        """``collect_infos`` of each agent (an empty dict for agents that do not define it)."""
+    def _infos(
+        self,
+        agent_ids: Iterable[AgentID],
+        acting: Iterable[AgentID] | None = None,
+        ended: Collection[AgentID] = (),
+    ) -> dict[AgentID, dict[str, Any]]:
+        """``collect_infos`` of each agent (an empty dict for agents that do not define it),
+        plus the action mask of the masked agents that act next: those of ``acting``, or
+        (``acting=None``) those of ``agent_ids`` not in ``ended``."""
         with_infos = self._wiring.info_ids  # type: ignore[union-attr]
         agents = self._agents
         contexts = self._wiring.contexts  # type: ignore[union-attr]
-        return {
+        infos = {
             i: agents[i].collect_infos(contexts[i]) if i in with_infos else {} for i in agent_ids
         }
+        if self._masked:
+            if acting is None:
+                acting = [i for i in agent_ids if i not in ended]
+            self._add_masks(infos, acting)  # type: ignore[attr-defined]
+        return infos
