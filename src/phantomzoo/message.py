@@ -34,6 +34,7 @@ inherited by subclasses::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -76,6 +77,12 @@ class _PayloadMeta(type):
         **kw: Any,
     ):
         ns.setdefault("__slots__", ())
+        # Every payload class carries these in its own namespace, so a ``@dataclass``
+        # (Phantom's payload style) finds them defined and keeps them: it then adds only
+        # its field metadata and a frozen __setattr__. ``object.__init__`` is the tuple's
+        # own initialiser (a no-op in C), so construction costs the same either way.
+        for dunder, method in _PAYLOAD_METHODS.items():
+            ns.setdefault(dunder, method)
         if check_types is None:
             check_types = all(getattr(base, "_pz_check_types", True) for base in bases)
         elif not isinstance(check_types, bool):
@@ -103,7 +110,7 @@ class _PayloadMeta(type):
         defaults = dict(inherited_defaults)
         for field in own:
             if field in ns:
-                defaults[field] = ns.pop(field)
+                defaults[field] = _field_default(name, field, ns.pop(field))
         fields = inherited + [f for f in own if f not in inherited]
         seen_default = False
         for field in fields:
@@ -136,6 +143,19 @@ class _PayloadMeta(type):
     def __init__(cls, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any):
         kw.pop("check_types", None)
         super().__init__(name, bases, ns, **kw)
+
+
+def _field_default(name: str, field: str, value: Any) -> Any:
+    """A field's default; a ``dataclasses.field(default=...)`` gives its ``default``."""
+    if not isinstance(value, dataclasses.Field):
+        return value
+    if value.default is not dataclasses.MISSING:
+        return value.default
+    raise MessageError(
+        f"payload {name!r}: field {field!r} uses dataclasses.field() without a plain "
+        "default (default_factory is not supported: payloads are immutable); give it a "
+        "default value or no default"
+    )
 
 
 def _make_new(
@@ -240,6 +260,29 @@ def _bad_field(cls: type, field: str, kind: type, value: Any) -> None:
     )
 
 
+def _payload_eq(self: tuple, other: object) -> bool:
+    return type(self) is type(other) and tuple.__eq__(self, other)  # type: ignore[arg-type]
+
+
+def _payload_ne(self: tuple, other: object) -> bool:
+    return not _payload_eq(self, other)
+
+
+def _payload_repr(self: Any) -> str:
+    inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+    return f"{type(self).__name__}({inner})"
+
+
+#: Set in every payload class's own namespace (see :class:`_PayloadMeta`).
+_PAYLOAD_METHODS: dict[str, Any] = {
+    "__init__": object.__init__,
+    "__eq__": _payload_eq,
+    "__ne__": _payload_ne,
+    "__hash__": tuple.__hash__,
+    "__repr__": _payload_repr,
+}
+
+
 class MsgPayload(tuple, metaclass=_PayloadMeta):
     """Base class of message payloads: immutable, positional, compared by class and value.
 
@@ -259,18 +302,6 @@ class MsgPayload(tuple, metaclass=_PayloadMeta):
             f"{type(self).__name__} payloads are immutable; build a new one with "
             f"payload._replace({name}=...)"
         )
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and tuple.__eq__(self, other)  # type: ignore[arg-type]
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    __hash__ = tuple.__hash__
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"{type(self).__name__}({inner})"
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         return tuple(self)

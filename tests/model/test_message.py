@@ -195,3 +195,94 @@ def test_malformed_outgoing_messages_get_a_clear_error():
 
     with pytest.raises(MessageError, match=r"list of \(receiver_id, payload\) pairs"):
         _step_once([Sloppy("L"), Sink("S")], [("L", "S")])
+
+
+# ------------------------------------------------------------ Phantom's dataclass style
+from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, replace  # noqa: E402
+
+
+@dataclass(frozen=True)
+class DataclassOrder(ph.MsgPayload):
+    """Phantom 2.2's payload style: a frozen dataclass subclassing MsgPayload."""
+
+    size: int
+    price: float = 1.5
+
+
+def test_dataclass_payloads_build_compare_and_stay_immutable():
+    order = DataclassOrder(3)
+    assert (order.size, order.price) == (3, 1.5)
+    assert order == DataclassOrder(3, 1.5) and order != DataclassOrder(4)
+    assert hash(order) == hash(DataclassOrder(3, 1.5))
+    assert repr(order) == "DataclassOrder(size=3, price=1.5)"
+    assert DataclassOrder(size=2, price=0.5).price == 0.5
+    with pytest.raises(FrozenInstanceError):
+        order.size = 4
+    with pytest.raises(AttributeError):
+        order.other = 1
+
+
+def test_dataclass_payloads_work_with_dataclass_helpers_and_pickle():
+    import pickle
+
+    order = DataclassOrder(3)
+    assert [f.name for f in fields(order)] == ["size", "price"]
+    assert asdict(order) == {"size": 3, "price": 1.5}
+    assert replace(order, price=2.0) == DataclassOrder(3, 2.0)
+    assert pickle.loads(pickle.dumps(order)) == order
+
+
+def test_dataclass_payloads_keep_field_type_checks():
+    with pytest.raises(MessageError, match="DataclassOrder.size must be an int"):
+        DataclassOrder("3")
+    with pytest.raises(TypeError, match="size"):
+        DataclassOrder()
+
+
+def test_dataclass_field_defaults_are_read_and_factories_refused():
+    @dataclass(frozen=True)
+    class WithField(ph.MsgPayload):
+        size: int = field(default=2)
+
+    assert WithField().size == 2
+    with pytest.raises(MessageError, match="default_factory is not supported"):
+
+        @dataclass(frozen=True)
+        class WithFactory(ph.MsgPayload):
+            sizes: list = field(default_factory=list)
+
+
+def test_dataclass_payloads_travel_through_an_env():
+    import gymnasium as gym
+    import numpy as np
+
+    class Buyer(ph.StrategicAgent):
+        def __init__(self, agent_id):
+            super().__init__(agent_id)
+            self.observation_space = gym.spaces.Box(0.0, 10.0, (1,))
+            self.action_space = gym.spaces.Discrete(3)
+
+        def decode_action(self, ctx, action):
+            return [("SELLER", DataclassOrder(int(action)))]
+
+        def encode_observation(self, ctx):
+            return np.zeros(1, dtype=np.float32)
+
+        def compute_reward(self, ctx):
+            return 0.0
+
+    class Seller(ph.Agent):
+        def __init__(self, agent_id):
+            super().__init__(agent_id)
+            self.orders = []
+
+        @ph.agents.msg_handler(DataclassOrder)
+        def on_order(self, ctx, message):
+            self.orders.append(message.payload)
+
+    network = ph.Network([Buyer("BUYER"), Seller("SELLER")])
+    network.add_connection("BUYER", "SELLER")
+    env = ph.PhantomEnv(num_steps=2, network=network)
+    env.reset(seed=0)
+    env.step({"BUYER": 2})
+    assert network["SELLER"].orders == [DataclassOrder(2)]
