@@ -80,6 +80,8 @@ class Resolver(ABC):
 #: messages deep: far beyond any request/response protocol, reached in practice only by
 #: agents that answer each other forever.
 DEFAULT_ROUND_LIMIT = 100
+#: What a :class:`BatchResolver` may do with messages left after its round limit.
+ROUND_LIMIT_ACTIONS = ("raise", "drop")
 
 
 class BatchResolver(Resolver):
@@ -96,9 +98,21 @@ class BatchResolver(Resolver):
             always finishes. For deep protocols pass a larger int.
         shuffle_batches: Shuffle the order of messages within each batch, drawing from
             the episode's seeded generator.
+        on_round_limit: What happens to messages still pending after ``round_limit``
+            rounds. ``"raise"`` (the default) raises ResolverError: a reply loop is almost
+            always a bug, and silently losing messages would corrupt the model. ``"drop"``
+            is Phantom's documented behaviour (the limit bounds processing): the step
+            goes on without them, and they are counted in :attr:`dropped_messages`
+            (``{payload class name: count}``, cumulative) and :attr:`last_dropped` (the
+            latest step's count).
     """
 
-    def __init__(self, round_limit: int | None = None, shuffle_batches: bool = False) -> None:
+    def __init__(
+        self,
+        round_limit: int | None = None,
+        shuffle_batches: bool = False,
+        on_round_limit: str = "raise",
+    ) -> None:
         if round_limit is None:
             round_limit = DEFAULT_ROUND_LIMIT
         if not isinstance(round_limit, (int, np.integer)) or isinstance(round_limit, bool):
@@ -111,8 +125,17 @@ class BatchResolver(Resolver):
             raise ResolverError(f"round_limit must be None or an int >= 1, got {round_limit!r}")
         if not isinstance(shuffle_batches, (bool, np.bool_)):
             raise ResolverError(f"shuffle_batches must be True or False, got {shuffle_batches!r}")
+        if on_round_limit not in ROUND_LIMIT_ACTIONS:
+            raise ResolverError(
+                f"on_round_limit must be one of {list(ROUND_LIMIT_ACTIONS)}, got "
+                f"{on_round_limit!r}: 'raise' (default) stops the step with an error, "
+                "'drop' drops the messages still pending and counts them"
+            )
         self.round_limit = int(round_limit)
         self.shuffle_batches = bool(shuffle_batches)
+        self.on_round_limit = on_round_limit
+        self.dropped_messages: dict[str, int] = {}
+        self.last_dropped = 0
 
     def resolve(
         self,
@@ -126,6 +149,7 @@ class BatchResolver(Resolver):
         agents = network._agents
         round_limit = self.round_limit
         rounds = 0
+        self.last_dropped = 0
         while pending:
             if rounds >= round_limit:
                 self._on_round_limit(pending)
@@ -156,8 +180,16 @@ class BatchResolver(Resolver):
                         send(receiver_id, replies, pending)
 
     def _on_round_limit(self, pending: dict[AgentID, list[Message]]) -> None:
-        """Called when messages are still pending after ``round_limit`` rounds: raises."""
-        raise ResolverError(round_limit_message(self.round_limit, pending))
+        """Called when messages are still pending after ``round_limit`` rounds: raises,
+        or (``on_round_limit="drop"``) drops and counts them."""
+        if self.on_round_limit == "raise":
+            raise ResolverError(round_limit_message(self.round_limit, pending))
+        dropped = self.dropped_messages
+        for batch in pending.values():
+            self.last_dropped += len(batch)
+            for message in batch:
+                name = type(message[2]).__name__
+                dropped[name] = dropped.get(name, 0) + 1
 
 
 def round_limit_message(round_limit: int, pending: dict[AgentID, list[Message]]) -> str:
@@ -172,5 +204,6 @@ def round_limit_message(round_limit: int, pending: dict[AgentID, list[Message]])
         f"payloads {kinds}) between {shown}{more}: these agents keep replying to each "
         "other. Stop the reply loop in their handlers, or if the protocol really needs "
         "more rounds pass ph.Network(..., resolver=ph.resolvers.BatchResolver("
-        f"round_limit={max(2 * round_limit, DEFAULT_ROUND_LIMIT)}))"
+        f"round_limit={max(2 * round_limit, DEFAULT_ROUND_LIMIT)})); to bound processing "
+        "instead (Phantom's behaviour), pass on_round_limit='drop' to drop and count them"
     )

@@ -510,6 +510,33 @@ def test_a_raised_round_limit_is_honoured():
         env.step({"A": 1})
 
 
+def test_the_round_limit_error_names_the_drop_option():
+    env = _endless_env(BatchResolver(round_limit=3))
+    env.reset(seed=0)
+    with pytest.raises(ResolverError, match="on_round_limit='drop'"):
+        env.step({"A": 1})
+
+
+def test_a_dropping_round_limit_bounds_processing_and_counts_what_it_dropped():
+    """Phantom's behaviour behind an explicit option: after ``round_limit`` rounds the
+    step goes on without the pending messages, which are counted."""
+    resolver = BatchResolver(round_limit=4, on_round_limit="drop")
+    env = _endless_env(resolver)
+    env.reset(seed=0)
+    env.step({"A": 1})  # A pings S1, S1 and S2 bounce: rounds 2..4 then one left
+    assert resolver.last_dropped == 1 and resolver.dropped_messages == {"Ping": 1}
+    env.step({"A": 2})
+    assert resolver.last_dropped == 1 and resolver.dropped_messages == {"Ping": 2}
+    env.network.message_log = []  # delivered messages: A's Ping, then 3 bounces
+    env.step({"A": 1})
+    assert [(m.sender_id, m.receiver_id) for m in env.network.message_log] == [
+        ("A", "S1"),
+        ("S1", "S2"),
+        ("S2", "S1"),
+        ("S1", "S2"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -519,6 +546,7 @@ def test_a_raised_round_limit_is_honoured():
         ({"round_limit": "10"}, "round_limit must be None or an int >= 1"),
         ({"round_limit": -1}, "round_limit must be None or an int >= 1"),
         ({"shuffle_batches": "yes"}, "shuffle_batches must be True or False"),
+        ({"on_round_limit": "ignore"}, r"on_round_limit must be one of \['raise', 'drop'\]"),
     ],
 )
 def test_resolver_parameters_are_validated(kwargs, match):
