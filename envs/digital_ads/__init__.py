@@ -3,7 +3,9 @@
 =================  ==========================================================
 Agents             ``PUBLISHER`` (website, two users), ``EXCHANGE`` (ad exchange,
                    runs the auctions), advertisers ``TRAVEL1..n``, ``TECH1..n``,
-                   ``SPORT1..n`` (strategic; ``n = advertisers_per_family``)
+                   ``SPORT1..n`` (strategic; ``n = advertisers_per_family``;
+                   ``travel_0..``, ``tech_0..``, ``sport_0..`` with
+                   ``agent_ids="pettingzoo"``)
 Types              each advertiser's ``budget`` ~ Uniform(low, high) of its family,
                    redrawn every reset (travel 5-15, tech 10-20, sport 7-17 by default)
 Observation        ``Box((13,))``: remaining budget fraction, elapsed fraction, user
@@ -27,6 +29,9 @@ Auction            ``"first"`` price (winner pays its bid) or ``"second"`` price
 Users, clicks      each impression's user is drawn uniformly from the two users;
                    paper Table 1: user 1 clicks travel 1.0, tech 0.8, sport 0.0;
                    user 2 travel 0.0, tech 0.2, sport 1.0
+Global state       ``env.state()`` (critics only), all in [0, 1]: per advertiser
+                   budget left, budget, last bid, won, clicked, clicks so far;
+                   then the current user (one-hot, age, zipcode) and the time
 Randomness         users, clicks, budgets, tie breaks and (``stochastic_edges=True``)
                    advertiser-exchange edges all come from the episode generator
 =================  ==========================================================

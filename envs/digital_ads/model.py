@@ -6,19 +6,24 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 import phantomzoo as ph
 from phantomzoo.engine.checks import check_level
-from phantomzoo.errors import ConfigError
+from phantomzoo.errors import ConfigError, NotResetError
 from phantomzoo.samplers import UniformFloatSampler
 from phantomzoo.validate import check_int
 
+from .._ids import PETTINGZOO, PHANTOM, check_agent_ids, learner_ids
 from .._pz import episode_length
 from .agents import (
     ADVERTISER_STAGE,
+    AGE_SCALE,
     PUBLISHER_STAGE,
     THEMES,
+    USER_INFO,
+    ZIPCODE_SCALE,
     AdExchangeAgent,
     AdvertiserAgent,
     AdvertiserSupertype,
@@ -43,8 +48,17 @@ MAX_PER_FAMILY = 100_000
 MAX_IMPRESSIONS = 10**9
 
 
-def advertiser_id(theme: str, index: int) -> str:
-    """Id of the ``index``-th (from 1) advertiser of a family: ``"TRAVEL1"``, ``"SPORT40"``."""
+#: What :meth:`DigitalAdsEnv.global_state` holds for each advertiser, in order.
+STATE_FIELDS = ("budget_left", "budget", "bid", "won", "clicked", "total_clicks")
+#: What it holds after the advertisers: the current user and the time.
+STATE_TAIL = ("user_1", "user_2", "user_age", "user_zipcode", "elapsed")
+
+
+def advertiser_id(theme: str, index: int, scheme: str = PHANTOM) -> str:
+    """Id of the ``index``-th (from 1) advertiser of a family: ``"TRAVEL1"``, ``"SPORT40"``
+    (``scheme="pettingzoo"``: ``"travel_0"``, ``"sport_39"``)."""
+    if scheme == PETTINGZOO:
+        return f"{theme.lower()}_{index - 1}"
     return f"{theme.upper()}{index}"
 
 
@@ -78,6 +92,13 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         max_cycles: PettingZoo's name for ``num_steps`` (impressions per episode;
             giving both, different, is refused).
         render_mode: ``None``, ``"ansi"`` or ``"human"``: each advertiser's budget and bid.
+        agent_ids: ``"phantom"`` (``TRAVEL1``, ``TECH1``, ..., default) or
+            ``"pettingzoo"`` (``travel_0``, ``tech_0``, ...: PettingZoo's ``name_N``
+            convention, one name per family, whose observation spaces differ); names
+            only, the same seed plays the same episode.
+
+    The global state (``env.state()``, for centralised critics only; advertisers
+    observe only themselves and the user) is :meth:`global_state`.
 
     ``advertisers_per_family`` is an int in 1..100,000, ``num_steps`` in 1..10**9,
     bids and budgets finite numbers with ``0 < min_bid <= max_bid`` and ``min_bid <=
@@ -106,6 +127,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         checks: str | None = None,
         max_cycles: int | None = None,
         render_mode: str | None = None,
+        agent_ids: str = PHANTOM,
     ) -> None:
         num_steps = episode_length(OWNER, "num_steps", num_steps, 100, max_cycles, MAX_IMPRESSIONS)
         check_int(OWNER, "advertisers_per_family", advertisers_per_family, 1, MAX_PER_FAMILY)
@@ -136,6 +158,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
                 f"digital_ads: connection_rate must be in (0, 1], got {connection_rate}"
             )
         level = check_level(check_observations, checks)
+        agent_ids = check_agent_ids(OWNER, agent_ids)
 
         self.config = dict(
             advertisers_per_family=int(advertisers_per_family),
@@ -148,6 +171,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             min_bid=min_bid,
             stochastic_edges=bool(stochastic_edges),
             connection_rate=connection_rate,
+            agent_ids=agent_ids,
         )
         self.num_impressions = int(num_steps)
         self.publisher_id = PUBLISHER_ID
@@ -156,7 +180,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         advertisers: list[AdvertiserAgent] = []
         for theme in THEMES:
             supertype = AdvertiserSupertype(budget=UniformFloatSampler(*budgets[theme]))
-            ids = [advertiser_id(theme, k + 1) for k in range(int(advertisers_per_family))]
+            ids = learner_ids(agent_ids, theme, int(advertisers_per_family))
             self.family_ids[theme] = ids
             advertisers.extend(
                 AdvertiserAgent(
@@ -178,6 +202,9 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             type_augmented_observations=False,
             checks=level,
             render_mode=render_mode,
+        )
+        self.state_space = gym.spaces.Box(
+            0.0, 1.0, (len(STATE_FIELDS) * len(advertisers) + len(STATE_TAIL),), np.float32
         )
 
     def _build_network(
@@ -203,6 +230,48 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         # The publisher reports clicks straight to the winning advertiser.
         network.add_connections_between([PUBLISHER_ID], self.advertiser_ids)
         return network
+
+    def global_state(self) -> np.ndarray:
+        """The modeller's state for centralised critics (``env.state()``), all in [0, 1].
+
+        For each advertiser in ``advertiser_ids`` order, :data:`STATE_FIELDS`: remaining
+        budget fraction, its budget (its type) / the top of its family's budget range,
+        its last bid / ``max_bid``, whether it won the last auction and got the click,
+        and its clicks so far / impressions per episode; then :data:`STATE_TAIL`: the
+        current impression's user (one-hot, zeros before the first impression), that
+        user's age / 100 and zipcode / 99999, and the fraction of impressions played.
+        Read from the agents, never written: advertisers' observations stay their own.
+
+        Raises:
+            NotResetError: before the first ``reset``.
+        """
+        if not self.engine.ever_reset:
+            raise NotResetError("state() called before reset(); call env.reset(seed=...) first")
+        config, rows = self.config, []
+        for agent_id in self.advertiser_ids:
+            agent: AdvertiserAgent = self.network[agent_id]  # type: ignore[assignment]
+            rows.extend(
+                (
+                    agent.budget_left / agent.budget,
+                    agent.budget / config[f"{agent.theme}_budget"][1],
+                    agent.bid / agent.max_bid,
+                    agent.won,
+                    agent.clicks,
+                    agent.total_clicks / self.num_impressions,
+                )
+            )
+        user = self.network[PUBLISHER_ID].user_id  # type: ignore[attr-defined]
+        info = USER_INFO.get(user)
+        rows.extend(
+            (
+                user == 1,
+                user == 2,
+                info.age / AGE_SCALE if info else 0.0,
+                info.zipcode / ZIPCODE_SCALE if info else 0.0,
+                (self.current_step // 2) / self.num_impressions,
+            )
+        )
+        return np.array(rows, dtype=np.float32)
 
     def family_of(self, agent_id: ph.AgentID) -> str:
         """The theme of advertiser ``agent_id``."""

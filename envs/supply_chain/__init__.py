@@ -1,7 +1,8 @@
 """The tutorial supply chain: a factory, customers and learning shops.
 
 =================  ==========================================================
-Agents             ``SHOP`` (strategic; ``SHOP1..SHOPn`` when ``num_shops > 1``),
+Agents             ``SHOP`` (strategic; ``SHOP1..SHOPn`` when ``num_shops > 1``;
+                   ``shop_0..`` with ``agent_ids="pettingzoo"``),
                    ``WAREHOUSE`` (factory), ``CUST1..5`` per shop (customers,
                    ``SHOPi_CUSTj`` when ``num_shops > 1``)
 Observation        ``Box(0, 1, (3,))``: stock / max stock, sales / max sales,

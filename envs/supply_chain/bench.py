@@ -20,7 +20,7 @@ from phantomzoo.policy import RandomPolicy
 from phantomzoo.training.trained import TrainedPolicies
 
 from .heuristics import OrderUpToPolicy, best_order_up_to, evaluate_policy_returns
-from .model import ShopAgent
+from .model import ShopAgent, SupplyChainEnv
 from .throughput import throughput
 
 SEARCH_SEED = 10_000  # the level is searched on other seeds than the evaluation's
@@ -136,10 +136,10 @@ BASELINE_COLUMNS: list[tuple[str, str, str]] = [
 def plots(
     policies: TrainedPolicies, out_dir: Path, seed: int = 0, env_config: dict | None = None
 ) -> list[Path]:
-    """The tutorial's four histograms from 20 rollouts of ``policies``."""
+    """The tutorial's four histograms (of the first shop) from 20 rollouts of ``policies``."""
     from phantomzoo.cli import plots as pz_plots
 
-    shop = "SHOP"
+    shop = SupplyChainEnv(**dict(env_config or {})).shop_ids[0]  # "SHOP", "shop_0", ...
     metrics = {
         f"{shop}/stock": SimpleAgentMetric(shop, "stock", "mean"),
         f"{shop}/sales": SimpleAgentMetric(shop, "sales", "mean"),

@@ -10,6 +10,7 @@ import numpy as np
 import phantomzoo as ph
 from phantomzoo.validate import check_bool, check_int, check_number, check_total_agents
 
+from .._ids import PETTINGZOO, PHANTOM, check_agent_ids
 from .._pz import episode_length, one_number
 
 #: Largest accepted values of the count arguments (far above the benchmarked 1000 shops;
@@ -180,6 +181,10 @@ class SupplyChainEnv(ph.PhantomEnv):
         max_cycles: PettingZoo's name for ``num_steps`` (giving both, different, is
             refused).
         render_mode: ``None``, ``"ansi"`` or ``"human"``: each shop's stock and orders.
+        agent_ids: ``"phantom"`` (``SHOP``, or ``SHOP1..SHOPn`` for several shops;
+            default) or ``"pettingzoo"`` (``shop_0..shop_{n-1}``, PettingZoo's
+            ``name_N`` convention, even for one shop). Customers keep their ids; the
+            same seed plays the same episode under either scheme.
 
     Counts are ints >= 1 (``num_shops`` at most 100,000, ``num_customers`` 10,000,
     ``max_order_size``, ``shop_max_stock`` and ``num_steps`` 10**9, and at most
@@ -201,6 +206,7 @@ class SupplyChainEnv(ph.PhantomEnv):
         checks: str | None = None,
         max_cycles: int | None = None,
         render_mode: str | None = None,
+        agent_ids: str = PHANTOM,
     ) -> None:
         owner = "supply_chain"
         num_steps = episode_length(owner, "num_steps", num_steps, 100, max_cycles, MAX_STEPS)
@@ -213,6 +219,7 @@ class SupplyChainEnv(ph.PhantomEnv):
         if check_observations is not None:
             check_bool(owner, "check_observations", check_observations)
         check_total_agents(owner, 1 + num_shops * (1 + num_customers), MAX_AGENTS)
+        agent_ids = check_agent_ids(owner, agent_ids)
         self.config = dict(
             num_shops=num_shops,
             num_customers=num_customers,
@@ -220,14 +227,16 @@ class SupplyChainEnv(ph.PhantomEnv):
             shop_max_stock=shop_max_stock,
             num_steps=num_steps,
             cost_of_carry=cost_of_carry,
+            agent_ids=agent_ids,
         )
         factory_id = "WAREHOUSE"
         agents: list[ph.Agent] = [FactoryAgent(factory_id)]
         network_pairs = []
         self.shop_ids: list[str] = []
         for s in range(num_shops):
-            shop_id = "SHOP" if num_shops == 1 else f"SHOP{s + 1}"
-            prefix = "" if num_shops == 1 else f"{shop_id}_"
+            phantom_id = "SHOP" if num_shops == 1 else f"SHOP{s + 1}"
+            shop_id = f"shop_{s}" if agent_ids == PETTINGZOO else phantom_id
+            prefix = "" if num_shops == 1 else f"{phantom_id}_"
             customer_ids = [f"{prefix}CUST{c + 1}" for c in range(num_customers)]
             agents.append(
                 ShopAgent(

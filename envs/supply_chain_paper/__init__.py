@@ -1,7 +1,8 @@
 """The paper's supply chain (Phantom paper, section 3.3): typed shops in two stages.
 
 ==================  ==============================================================
-Agents              ``SHOP1..SHOPn`` (strategic), ``FACTORY``, ``CUST1..CUSTm``
+Agents              ``SHOP1..SHOPn`` (strategic; ``shop_0..`` with
+                    ``agent_ids="pettingzoo"``), ``FACTORY``, ``CUST1..CUSTm``
                     (``m = num_shops * customers_per_shop`` customers)
 Network             every shop -- factory; every customer -- its own shop plus
                     ``shops_per_customer - 1`` others drawn at construction from
@@ -21,6 +22,9 @@ Reward              ``price * sales - cost_of_carry * leftover stock``, at each 
 Episode             ``num_cycles`` restock + sale cycles (default 100), i.e.
                     ``num_steps = 2 * num_cycles`` stages; one ``acting_step`` or one
                     round of AEC turns plays one cycle
+Global state        ``env.state()`` (critics only): per shop stock, last restock,
+                    orders, sales, leftover (scaled to [0, 1]) and cost of carry,
+                    then the fraction of the episode played (``state_space``)
 Randomness          customers order ``integers(0, max_order)`` units per sale and buy
                     from their cheapest connected shop (price from its ``ShopView``),
                     ties broken at random; all draws come from the episode generator

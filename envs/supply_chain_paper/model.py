@@ -18,11 +18,13 @@ import numpy as np
 
 import phantomzoo as ph
 from phantomzoo.engine.checks import check_level
-from phantomzoo.errors import ConfigError
-from phantomzoo.samplers import Sampler, UniformFloatSampler
+from phantomzoo.errors import ConfigError, NotResetError
+from phantomzoo.samplers import Sampler
 from phantomzoo.validate import check_int, check_total_agents
 
+from .._ids import PHANTOM, check_agent_ids, learner_ids
 from .._pz import episode_length, one_number
+from .config import customer_links, parse_cost, parse_prices
 
 OWNER = "supply_chain_paper"
 RESTOCK = "restock"
@@ -31,6 +33,9 @@ FACTORY_ID = "FACTORY"
 
 #: Index of each quantity in a shop's observation (before its appended type).
 ORDERS, SALES, LEFTOVER = 0, 1, 2
+
+#: What :meth:`PaperSupplyChainEnv.global_state` holds for each shop, in order.
+STATE_FIELDS = ("stock", "restocked", "orders", "sales", "leftover", "cost_of_carry")
 
 #: Largest accepted counts (a network past ``MAX_AGENTS`` takes minutes to build).
 MAX_SHOPS = 100_000
@@ -276,6 +281,12 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         max_cycles: PettingZoo's name for ``num_cycles`` (giving both, different, is
             refused).
         render_mode: ``None``, ``"ansi"`` or ``"human"``: each shop's stock and orders.
+        agent_ids: ``"phantom"`` (``SHOP1..SHOPn``, default) or ``"pettingzoo"``
+            (``shop_0..shop_{n-1}``, PettingZoo's ``name_N`` convention); names only,
+            the same seed plays the same episode.
+
+    The global state (``env.state()``, for centralised critics only; shops observe
+    only themselves) is :meth:`global_state`.
 
     Counts are ints >= 1 (``num_shops`` at most 100,000, ``customers_per_shop``
     10,000, ``max_order``, ``shop_max_stock`` and ``num_cycles`` 10**9; at most
@@ -302,6 +313,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         checks: str | None = None,
         max_cycles: int | None = None,
         render_mode: str | None = None,
+        agent_ids: str = PHANTOM,
     ) -> None:
         num_cycles = episode_length(OWNER, "num_cycles", num_cycles, 100, max_cycles, MAX_CYCLES)
         for name, value, high in (
@@ -321,8 +333,10 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             )
         level = check_level(check_observations, checks)
         check_total_agents(OWNER, 1 + num_shops * (1 + customers_per_shop), MAX_AGENTS)
-        shop_prices = _parse_prices(prices, num_shops)
-        cost_sampler = _parse_cost(cost_of_carry)
+        agent_ids = check_agent_ids(OWNER, agent_ids)
+        self.shop_ids = learner_ids(agent_ids, "shop", num_shops)
+        shop_prices = parse_prices(prices, self.shop_ids)
+        cost_sampler = parse_cost(cost_of_carry)
         self.config: dict[str, Any] = dict(
             num_shops=num_shops,
             customers_per_shop=customers_per_shop,
@@ -333,9 +347,9 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             prices=shop_prices,
             cost_of_carry=cost_of_carry,
             network_seed=network_seed,
+            agent_ids=agent_ids,
         )
-        self.shop_ids = [f"SHOP{s + 1}" for s in range(num_shops)]
-        links = _customer_links(num_shops, customers_per_shop, shops_per_customer, network_seed)
+        links = customer_links(num_shops, customers_per_shop, shops_per_customer, network_seed)
         block = min(num_cycles, 100)
         customers = [
             CustomerAgent(f"CUST{c + 1}", [self.shop_ids[s] for s in shops], max_order, block)
@@ -355,6 +369,54 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             checks=level,
             render_mode=render_mode,
         )
+        self.state_space = self._state_space(cost_sampler)
+
+    # ---------------------------------------------------------------- global state
+    def _state_space(self, cost: Sampler) -> gym.spaces.Box:
+        """``Box`` of :meth:`global_state`: [0, 1] but the cost of carry (its sampler's
+        bounds; infinite only for a sampler that declares none)."""
+        low, high = cost.bounds()
+        block_low = np.array([0.0] * (len(STATE_FIELDS) - 1) + [float(np.min(low))])
+        block_high = np.array([1.0] * (len(STATE_FIELDS) - 1) + [float(np.max(high))])
+        n = len(self.shop_ids)
+        return gym.spaces.Box(
+            np.concatenate([np.tile(block_low, n), [0.0]]).astype(np.float32),
+            np.concatenate([np.tile(block_high, n), [1.0]]).astype(np.float32),
+            dtype=np.float32,
+        )
+
+    def global_state(self) -> np.ndarray:
+        """The modeller's state for centralised critics (``env.state()``).
+
+        For each shop in ``shop_ids`` order, :data:`STATE_FIELDS`: stock, units
+        restocked in the last restock and leftover stock (each / ``shop_max_stock``),
+        orders and sales of the last sale (each / the most its customers can order),
+        then its cost of carry (its type); after the shops, the fraction of the episode's
+        stages played. (Every turn is in the restock stage: the env plays each sale
+        stage at once.) Read from the agents, never written: shops still observe only
+        themselves.
+
+        Raises:
+            NotResetError: before the first ``reset``.
+        """
+        if not self.engine.ever_reset:
+            raise NotResetError("state() called before reset(); call env.reset(seed=...) first")
+        rows = []
+        for shop_id in self.shop_ids:
+            shop: ShopAgent = self.network[shop_id]  # type: ignore[assignment]
+            stock_scale, order_scale = shop.max_stock, shop.order_scale
+            rows.extend(
+                (
+                    shop.stock / stock_scale,
+                    shop.restocked / stock_scale,
+                    shop.orders / order_scale,
+                    shop.sales / order_scale,
+                    shop.leftover / stock_scale,
+                    shop.type.cost_of_carry,
+                )
+            )
+        rows.append(self.current_step / self.num_steps)
+        return np.array(rows, dtype=np.float32)
 
     def _build_network(
         self, customers: list[CustomerAgent], prices: list[float], cost: Sampler
@@ -378,76 +440,3 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         network.add_connections_from((shop_id, FACTORY_ID) for shop_id in self.shop_ids)
         network.add_connections_from((c.id, shop_id) for c in customers for shop_id in c.shop_ids)
         return network
-
-
-# ------------------------------------------------------------------ configuration
-def _as_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"supply_chain_paper: {name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ConfigError(f"supply_chain_paper: {name} must be finite, got {value!r}")
-    return number
-
-
-def _parse_prices(prices: Any, num_shops: int) -> list[float]:
-    """One price per shop from ``None`` (1.0 each), a number or a sequence."""
-    if prices is None:
-        values = [1.0] * num_shops
-    elif isinstance(prices, (str, bytes)) or not isinstance(prices, (Sequence, np.ndarray)):
-        values = [_as_number("prices", prices)] * num_shops
-    else:
-        values = [_as_number(f"prices[{i}]", p) for i, p in enumerate(prices)]
-        if len(values) != num_shops:
-            raise ConfigError(
-                f"supply_chain_paper: prices has {len(values)} entries but there are "
-                f"{num_shops} shops; give one price per shop or a single number"
-            )
-    for i, price in enumerate(values):
-        if price <= 0:
-            raise ConfigError(
-                f"supply_chain_paper: prices must be > 0, got {price!r} for SHOP{i + 1}"
-            )
-    return values
-
-
-def _parse_cost(cost: Any) -> Sampler:
-    """The sampler of the cost of carry: a range, a fixed number or a sampler.
-
-    A fixed cost becomes ``UniformFloatSampler(c, c)``: it keeps the appended type
-    bounded in the observation space and draws from the generator like a range does,
-    so one seed gives the same demand whatever the cost.
-    """
-    if isinstance(cost, Sampler):
-        return cost
-    if isinstance(cost, (tuple, list)):
-        if len(cost) != 2:
-            raise ConfigError(
-                f"supply_chain_paper: cost_of_carry range must be (low, high), got {cost!r}"
-            )
-        low = _as_number("cost_of_carry low", cost[0])
-        high = _as_number("cost_of_carry high", cost[1])
-    else:
-        low = high = _as_number("cost_of_carry", cost)
-    if not 0 <= low <= high:
-        raise ConfigError(
-            f"supply_chain_paper: cost_of_carry must satisfy 0 <= low <= high, got {cost!r}"
-        )
-    return UniformFloatSampler(low, high)
-
-
-def _customer_links(
-    num_shops: int, customers_per_shop: int, shops_per_customer: int | None, seed: int
-) -> list[list[int]]:
-    """The sorted shop indices of each customer: its own shop plus ``k - 1`` random others."""
-    k = num_shops if shops_per_customer is None else min(shops_per_customer, num_shops)
-    if k == num_shops:
-        return [list(range(num_shops))] * (num_shops * customers_per_shop)
-    rng = np.random.default_rng(seed)
-    links = []
-    for home in range(num_shops):
-        others = [s for s in range(num_shops) if s != home]
-        for _ in range(customers_per_shop):
-            extra = rng.choice(others, size=k - 1, replace=False).tolist()
-            links.append(sorted([home, *extra]))
-    return links

@@ -1,7 +1,8 @@
 """Type toy: the best action is the agent's own sampled type.
 
 =================  ==========================================================
-Agents             ``GUESSER1..n`` (strategic), no other agents, no connections
+Agents             ``GUESSER1..n`` (strategic; ``guesser_0..`` with
+                   ``agent_ids="pettingzoo"``), no other agents, no connections
 Type               ``GuessType(target)``, ``target ~ Uniform(-1, 1)`` per agent per
                    episode (independent draws)
 Observation        ``Box(0, 0, (1,))`` (uninformative) + the type (appended by
@@ -28,6 +29,7 @@ import phantomzoo as ph
 from phantomzoo.samplers import UniformFloatSampler
 from phantomzoo.validate import check_int
 
+from .._ids import PHANTOM, check_agent_ids, learner_ids
 from .._pz import episode_length, one_number
 
 #: Largest accepted ``num_agents`` and ``num_steps``.
@@ -82,6 +84,8 @@ class TypeToyEnv(ph.PhantomEnv):
         max_cycles: PettingZoo's name for ``num_steps`` (giving both, different, is
             refused).
         render_mode: ``None``, ``"ansi"`` or ``"human"``: each guess against its type.
+        agent_ids: ``"phantom"`` (``GUESSER1..n``, default) or ``"pettingzoo"``
+            (``guesser_0..guesser_{n-1}``, PettingZoo's ``name_N`` convention).
     """
 
     metadata: dict[str, Any] = {**ph.PhantomEnv.metadata, "name": "type_toy_v0"}
@@ -93,12 +97,14 @@ class TypeToyEnv(ph.PhantomEnv):
         checks: str | None = None,
         max_cycles: int | None = None,
         render_mode: str | None = None,
+        agent_ids: str = PHANTOM,
     ) -> None:
         num_steps = episode_length("type_toy", "num_steps", num_steps, 4, max_cycles, MAX_STEPS)
         num_agents = check_int("type_toy", "num_agents", num_agents, 1, MAX_AGENTS)
         num_steps = check_int("type_toy", "num_steps", num_steps, 1, MAX_STEPS)
+        ids = learner_ids(check_agent_ids("type_toy", agent_ids), "guesser", num_agents)
         sampler = UniformFloatSampler(-1.0, 1.0)
-        agents = [Guesser(f"GUESSER{i + 1}", GuessType(sampler)) for i in range(num_agents)]
+        agents = [Guesser(agent_id, GuessType(sampler)) for agent_id in ids]
         super().__init__(
             num_steps=num_steps,
             network=ph.Network(agents),

@@ -45,6 +45,7 @@ def test_tutorial_defaults_and_dynamics():
         shop_max_stock=100,
         num_steps=100,
         cost_of_carry=0.1,
+        agent_ids="phantom",
     )
     obs, _ = env.reset(seed=0)
     np.testing.assert_array_equal(obs["SHOP"], [0, 0, 0])
