@@ -28,3 +28,8 @@ register(
     "phantomzoo.envs.type_toy:TypeToyEnv",
     description="Type toy: each agent's best action is its own sampled type",
 )
+register(
+    "mask_toy_v0",
+    "phantomzoo.envs.mask_toy:MaskToyEnv",
+    description="Mask toy: shops order into a warehouse; orders past free space are masked",
+)

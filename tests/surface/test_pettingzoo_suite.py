@@ -37,6 +37,9 @@ SMALL: dict[str, dict[str, Any]] = {
     "supply_chain_paper_v0": {"num_shops": 2, "customers_per_shop": 2},
     "digital_ads_v0": {"advertisers_per_family": 1},
     "type_toy_v0": {"num_agents": 2},
+    # masks in observations (parallel_api_test reads them there); max_cycles_test samples
+    # without masks, so the engine's illegal-action check is off (envs/mask_toy docs)
+    "mask_toy_v0": {"num_shops": 2, "dict_observations": True, "checks": "off"},
 }
 CYCLES = 12  # episode length used unless a test passes max_cycles itself
 
