@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ManifestError, PhantomZooError
+from ..training.results import resolve_latest
 from .report import one_line
 
 
@@ -153,7 +154,7 @@ def results_dir(path: str | Path, need_manifest: bool = True) -> Path:
         ManifestError: it is a directory without ``policies/manifest.json`` (with
             ``need_manifest``).
     """
-    path = Path(path).expanduser()
+    path = resolve_latest(path)  # <runs>/LATEST: the newest run (Phantom's convention)
     if not os.path.lexists(path):
         raise ConfigError(
             f"results directory {str(path)!r} does not exist; give the directory "

@@ -25,6 +25,8 @@ from ..experiments.evaluation import pooled_returns
 from ..registry import EnvSpec, make, spec
 from ..training.api import DEFAULT_CHECKPOINT_SECONDS, EnvSource, TrainingResult, train
 from ..training.records import decode
+from ..training.results import policies_dir as find_policies
+from ..training.results import resolve_latest
 from ..training.trained import TrainedPolicies, load_policies
 from .bench import ThroughputReport
 
@@ -220,10 +222,10 @@ def rollout_results(
     from ..experiments.rollout import rollout
     from ..training.trust import TrustPolicy
 
-    directory = Path(results_dir)
+    directory = resolve_latest(results_dir)
     if not directory.is_dir():
         raise ConfigError(f"results directory {str(directory)!r} does not exist")
-    policies_dir = directory / "policies" if (directory / "policies").is_dir() else directory
+    policies_dir = find_policies(directory)
     policies = load_policies(policies_dir, trust=trust, allow=allow)
     where = str(policies_dir / "manifest.json")
     source = EnvSource.from_record(policies.env_info, where, TrustPolicy(trust, allow))

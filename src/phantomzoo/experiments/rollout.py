@@ -27,6 +27,7 @@ from ..metrics import Metric, MetricRecorder
 from ..policy import Policy, checked_actions
 from ..ranges import Range
 from ..training.api import resolve_env
+from ..training.results import policies_dir
 from ..training.trained import TrainedPolicies, load_policies
 from ..types import AgentID
 from .episodes import StepRecord, policies_act, run_episodes
@@ -227,8 +228,8 @@ def _plain(value: Any) -> Any:
 def _policies_for(
     env: Any, policies: Any, custom_policy_mapping: Mapping[AgentID, Any] | None
 ) -> TrainedPolicies:
-    if isinstance(policies, (str, Path)):
-        policies = load_policies(Path(policies))
+    if isinstance(policies, (str, Path)):  # a results or policy directory, or .../LATEST
+        policies = load_policies(policies_dir(policies))
     if policies is None:
         policies = TrainedPolicies({}, {})
     if not isinstance(policies, TrainedPolicies):
@@ -392,8 +393,8 @@ def evaluate_policy(
     Returns:
         ``[(params, observation, action), ...]`` with ``params`` the range values by index.
     """
-    if isinstance(policies, (str, Path)):
-        policies = load_policies(Path(policies))
+    if isinstance(policies, (str, Path)):  # a results or policy directory, or .../LATEST
+        policies = load_policies(policies_dir(policies))
     if policy_id not in policies:
         raise ConfigError(f"no policy {policy_id!r}; the policies are {list(policies)}")
     policy = policies[policy_id]

@@ -187,3 +187,63 @@ def write_record(
         "history": history,
     }
     atomic_write_json(out / "training.json", record)
+
+
+# ------------------------------------------------------------------------ finding runs
+#: The last path element that stands for the most recent run in its parent directory.
+LATEST = "LATEST"
+
+
+def holds_policies(path: Path) -> bool:
+    """Whether ``path`` is a results directory or a policy directory (has a manifest)."""
+    return (path / "policies" / "manifest.json").is_file() or (path / "manifest.json").is_file()
+
+
+def resolve_latest(directory: str | Path) -> Path:
+    """``directory`` itself, or, when its last element is ``LATEST`` (Phantom's
+    convention), the most recently finished run in its parent directory.
+
+    A run is a sub-directory holding trained policies; the most recent is the one whose
+    manifest was written last (ties broken by name). Symbolic links are not followed:
+    they could lead outside the parent.
+
+    Raises:
+        ConfigError: the parent does not exist or holds no run.
+    """
+    path = Path(directory).expanduser()
+    if path.name != LATEST:
+        return path
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(
+            f"{str(path)!r}: LATEST stands for the newest run in {str(parent)!r}, which is "
+            "not a directory; give the directory that holds your runs"
+        )
+    runs = []
+    for child in parent.iterdir():
+        if child.is_symlink() or not child.is_dir() or child.name == LATEST:
+            continue
+        manifest = child / "policies" / "manifest.json"
+        if not manifest.is_file():
+            manifest = child / "manifest.json"
+        if manifest.is_file():
+            runs.append((manifest.stat().st_mtime_ns, child.name, child))
+    if not runs:
+        raise ConfigError(
+            f"{str(path)!r}: no run with trained policies in {str(parent)!r} (LATEST picks "
+            "the newest sub-directory holding policies/manifest.json); train first or give "
+            "a run's directory"
+        )
+    return max(runs)[2]
+
+
+def policies_dir(directory: str | Path) -> Path:
+    """The policy directory of a results directory, a policy directory, or ``.../LATEST``.
+
+    Raises:
+        ConfigError: ``LATEST`` finds no run (see :func:`resolve_latest`).
+    """
+    path = resolve_latest(directory)
+    if (path / "policies" / "manifest.json").is_file() or (path / "policies").is_dir():
+        return path / "policies"
+    return path

@@ -19,6 +19,7 @@ from ..experiments.rollout import rollout as _rollout
 from ..metrics import Metric
 from ..training.api import TrainingResult
 from ..training.api import train as _train
+from ..training.results import holds_policies, policies_dir, resolve_latest
 from ..training.trained import load_policies
 
 
@@ -166,11 +167,10 @@ def evaluate_policy(
 
 
 def _policies_dir(directory: str | Path) -> Path:
-    path = Path(directory).expanduser()
-    if (path / "policies" / "manifest.json").is_file():
-        return path / "policies"
-    if (path / "manifest.json").is_file():
-        return path
+    path = resolve_latest(directory)
+    if holds_policies(path):
+        return policies_dir(path)
     raise ConfigError(
-        f"no trained policies found in {path}: pass the results directory of a training run"
+        f"no trained policies found in {path}: pass the results directory of a training run "
+        "(or <runs>/LATEST for the newest one)"
     )
