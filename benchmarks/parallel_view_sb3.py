@@ -41,7 +41,6 @@ step). The JSON goes to ``benchmarks/results/parallel_view_sb3.json`` by default
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -277,7 +276,9 @@ def vec_env(view: Any, ppo: Mapping[str, Any], seed: int) -> tuple[Any, Any]:
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
     markov = ss.pettingzoo_env_to_vec_env_v1(SharedSpaces(view))
-    concat = ss.concat_vec_envs_v1(markov, ppo["n_envs"], num_cpus=0, base_class="stable_baselines3")
+    concat = ss.concat_vec_envs_v1(
+        markov, ppo["n_envs"], num_cpus=0, base_class="stable_baselines3"
+    )
     concat.venv.reset(seed=seed)  # PPO(seed=...) would call the missing ConcatVecEnv.seed()
     with warnings.catch_warnings():  # SuperSuit's vector env reports no render_mode
         warnings.simplefilter("ignore")
