@@ -9,10 +9,12 @@ under either scheme, and the bundled heuristics and bench hooks work with both.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
+from pettingzoo.test import api_test, parallel_api_test
 
 import phantomzoo as ph
 from phantomzoo.envs import (
@@ -224,6 +226,50 @@ def test_torchrl_groups_pettingzoo_ids_by_name():
 
     for scheme, groups in (("phantom", {"SHOP1", "SHOP2"}), ("pettingzoo", {"shop"})):
         env = supply_chain_v0.parallel_env(num_shops=2, num_steps=4, agent_ids=scheme)
-        wrapped = PettingZooWrapper(env, use_mask=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TorchRL's PettingZoo version advisory
+            wrapped = PettingZooWrapper(env, use_mask=False)
         assert set(wrapped.group_map) == groups
         wrapped.close()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pettingzoo_ids_pass_pettingzoo_api_tests(name):
+    mod = MODULES[name]
+    config = {k: v for k, v in SMALL[name].items() if k not in ("num_steps", "num_cycles")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PettingZoo's advisory warnings (e.g. Box bounds)
+        api_test(mod.env(agent_ids="pettingzoo", max_cycles=6, **config), num_cycles=12)
+        parallel_api_test(
+            mod.parallel_env(agent_ids="pettingzoo", max_cycles=6, **config), num_cycles=12
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "groups"),
+    [
+        ("supply_chain_paper_v0", {"shop": ["shop_0", "shop_1"]}),
+        (
+            "digital_ads_v0",
+            {
+                "travel": ["travel_0", "travel_1"],
+                "tech": ["tech_0", "tech_1"],
+                "sport": ["sport_0", "sport_1"],
+            },
+        ),
+    ],
+)
+def test_torchrl_groups_the_staged_views_by_name_and_reads_their_state(name, groups):
+    pytest.importorskip("torchrl")
+    from torchrl.envs.libs.pettingzoo import PettingZooWrapper
+    from torchrl.envs.utils import check_env_specs
+
+    env = MODULES[name].parallel_env(agent_ids="pettingzoo", **SMALL[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TorchRL's PettingZoo version advisory
+        wrapped = PettingZooWrapper(env, use_mask=True, return_state=True, seed=0)
+        assert wrapped.group_map == groups
+        check_env_specs(wrapped, seed=0)
+        rollout = wrapped.rollout(3)
+    assert rollout["next", "state"].shape == (3, *env.state_space.shape)
+    wrapped.close()
