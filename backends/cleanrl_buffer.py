@@ -24,7 +24,9 @@ at most once per step. GAE can therefore run over the chunks in reverse, each ch
 one vectorised update, with every successor's advantage already computed.
 
 The buffer also keeps, per slot, the running discounted return that the reward
-normaliser learns its scale from (``discounted``, ``returns_seen``).
+normaliser learns its scale from (``discounted``, ``returns_seen``), and, for a policy
+whose agents have action masks, each decision's mask (``masks``), so that the update
+evaluates log-probabilities and entropies over the same legal actions as the rollout.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Transitions:
         obs_dim: Flattened observation size.
         action_shape / action_dtype: Of one stored (trainer-space) action.
         gamma: Discount per decision.
+        mask_dim: Length of one action mask (``None``: the policy is not masked).
     """
 
     def __init__(
@@ -51,8 +54,10 @@ class Transitions:
         action_shape: tuple[int, ...],
         action_dtype: type,
         gamma: float,
+        mask_dim: int | None = None,
     ) -> None:
         self.gamma = gamma
+        self.masks = None if mask_dim is None else np.ones((capacity, mask_dim), bool)
         self.pending = np.full(num_slots, -1)  # slot -> its open row
         self.discounted = np.zeros(num_slots)  # slot -> running discounted return
         self.obs = np.zeros((capacity, obs_dim), np.float32)
@@ -71,9 +76,12 @@ class Transitions:
         actions: np.ndarray,
         logp: np.ndarray,
         values: np.ndarray,
+        masks: np.ndarray | None = None,
     ) -> slice:
         """Record one decision per slot (one chunk); returns the rows written."""
         start, end = self.size, self.size + len(slots)
+        if self.masks is not None:
+            self.masks[start:end] = True if masks is None else masks
         rows = np.arange(start, end)
         self.obs[start:end], self.actions[start:end] = obs, actions
         self.logp[start:end], self.values[start:end] = logp, values

@@ -5,6 +5,14 @@ orthogonal initialisation, Gaussian actions with a state-independent ``log_std``
 spaces (in the normalised ``[-1, 1]`` space) and Categorical actions for Discrete ones.
 :func:`export_policy` turns its actor into a NumPy ``MLPPolicy`` with the same
 deterministic actions.
+
+**Action masks.** Given a mask (bool, one row per observation: ``n`` entries for a
+Discrete, ``sum(nvec)`` for a MultiDiscrete, as the env's ``infos["action_mask"]``),
+the logits of illegal actions are replaced by a large negative number (:data:`MASKED`)
+before the softmax, in sampling, in the log-probabilities and entropies of the update,
+and in the deterministic argmax: an illegal action has probability 0 and adds nothing
+to the entropy. A MultiDiscrete is one Categorical per sub-space (the head's outputs
+split by ``nvec``).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from phantomzoo.training.mapping import PolicySpec
 from phantomzoo.training.trained import MLPPolicy
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+#: The logit of a masked-out action (finite, so 0 * logit stays 0 in the entropy).
+MASKED = -1e8
 
 
 class RunningMeanStd:
@@ -65,7 +75,12 @@ class ActorCritic(nn.Module):
     ) -> None:
         super().__init__()
         self.box = isinstance(action_space, gym.spaces.Box)
-        out = int(np.prod(action_space.shape)) if self.box else int(action_space.n)
+        self.multi = isinstance(action_space, gym.spaces.MultiDiscrete)
+        if self.multi:
+            self.splits = [int(n) for n in action_space.nvec.reshape(-1)]
+        elif not self.box:
+            self.splits = [int(action_space.n)]
+        out = int(np.prod(action_space.shape)) if self.box else sum(self.splits)
         self.activation = activation
 
         def mlp(out_dim: int, head_gain: float) -> nn.Sequential:
@@ -83,37 +98,59 @@ class ActorCritic(nn.Module):
         """CleanRL's ``get_value``."""
         return self.critic(obs).squeeze(-1)
 
-    def sample(self, obs: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, ...]:
+    def log_probs(self, out: torch.Tensor, mask: torch.Tensor | None) -> list[torch.Tensor]:
+        """Per sub-space log-probabilities of the actor's outputs, illegal actions masked."""
+        if mask is not None:
+            out = out.masked_fill(~mask, MASKED)
+        parts = out.split(self.splits, dim=-1) if self.multi else (out,)
+        return [torch.log_softmax(part, dim=-1) for part in parts]
+
+    def _stack(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        """Per sub-space actions (or log-probabilities) as one tensor: (n,) or (n, k)."""
+        return torch.stack(parts, dim=-1) if self.multi else parts[0]
+
+    def sample(
+        self, obs: torch.Tensor, gen: torch.Generator, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
         """Sampled actions, their log-probabilities and the values (rollout half of
-        CleanRL's ``get_action_and_value``)."""
+        CleanRL's ``get_action_and_value``); ``mask``: legal actions (Discrete kinds)."""
         out = self.actor(obs)
         if self.box:
             noise = torch.randn(out.shape, generator=gen)
             actions = out + noise * self.log_std.exp()
             logp = (-0.5 * noise.square() - self.log_std - _HALF_LOG_2PI).sum(-1)
-        else:
-            logits = torch.log_softmax(out, dim=-1)
-            actions = torch.multinomial(logits.exp(), 1, generator=gen).squeeze(-1)
-            logp = logits.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        return actions, logp, self.value(obs)
+            return actions, logp, self.value(obs)
+        chosen, logps = [], []
+        for logits in self.log_probs(out, mask):
+            action = torch.multinomial(logits.exp(), 1, generator=gen)
+            chosen.append(action.squeeze(-1))
+            logps.append(logits.gather(-1, action).squeeze(-1))
+        return self._stack(chosen), sum(logps), self.value(obs)
 
-    def evaluate(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def evaluate(
+        self, obs: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
         """Log-probabilities of ``actions``, entropies and values (update half)."""
         out = self.actor(obs)
         if self.box:
             z = (actions - out) * torch.exp(-self.log_std)
             logp = (-0.5 * z.square() - self.log_std - _HALF_LOG_2PI).sum(-1)
             entropy = (self.log_std + 0.5 + _HALF_LOG_2PI).sum().expand(len(obs))
-        else:
-            logits = torch.log_softmax(out, dim=-1)
-            logp = logits.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-            entropy = -(logits.exp() * logits).sum(-1)
+            return logp, entropy, self.value(obs)
+        columns = actions.unbind(-1) if self.multi else (actions,)
+        logp = entropy = 0
+        for logits, action in zip(self.log_probs(out, mask), columns):
+            logp = logp + logits.gather(-1, action.unsqueeze(-1)).squeeze(-1)
+            entropy = entropy - (logits.exp() * logits).sum(-1)
         return logp, entropy, self.value(obs)
 
-    def deterministic(self, obs: torch.Tensor) -> torch.Tensor:
-        """Deterministic actions: the clipped mean (Box, normalised space) or the argmax."""
+    def deterministic(self, obs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Deterministic actions: the clipped mean (Box, normalised space) or the argmax
+        (of the legal actions, given a mask)."""
         out = self.actor(obs)
-        return out.clamp(-1.0, 1.0) if self.box else out.argmax(-1)
+        if self.box:
+            return out.clamp(-1.0, 1.0)
+        return self._stack([logits.argmax(-1) for logits in self.log_probs(out, mask)])
 
 
 def export_policy(

@@ -10,6 +10,12 @@ stepping the env copies.
   pass per learnt policy, one ``compute_actions`` per fixed one), steps every copy, and
   hands rewards and trajectory ends to the learners' buffers. It also records each
   copy's seed and actions, which is what a checkpoint needs (``cleanrl_state``).
+
+**Action masks.** A learnt policy serving agents with action masks (the env's
+``engine.masked_agents``) samples from masked logits: each step the masks come from the
+``infos[agent]["action_mask"]`` the env returned with the observations (all ones for
+an agent of the policy without a mask), are stored with the decision and reused by
+the update (:mod:`.cleanrl_nets`).
 """
 
 from __future__ import annotations
@@ -47,7 +53,14 @@ LOSS_NAMES = ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")
 class Learner:
     """One learnt policy: network, optimiser, normalisers and rollout buffer."""
 
-    def __init__(self, spec: PolicySpec, args: Any, num_envs: int, generator: torch.Generator):
+    def __init__(
+        self,
+        spec: PolicySpec,
+        args: Any,
+        num_envs: int,
+        generator: torch.Generator,
+        mask_dim: int | None = None,
+    ):
         obs_space, act_space = spec.observation_space, spec.action_space
         if not isinstance(obs_space, gym.spaces.Box):
             raise ConfigError(
@@ -70,10 +83,13 @@ class Learner:
         self.index = {agent_id: n for n, agent_id in enumerate(spec.agent_ids)}
         self.num_agents = len(spec.agent_ids)
         slots = num_envs * self.num_agents
-        act_shape = (int(np.prod(act_space.shape)),) if box else ()
+        act_shape = (
+            () if isinstance(act_space, gym.spaces.Discrete) else (int(np.prod(act_space.shape)),)
+        )
+        self.masked = mask_dim is not None  # some agent of the policy has action masks
         self.buffer = Transitions(
             slots, args.num_steps * slots, obs_dim, act_shape,
-            np.float32 if box else np.int64, args.gamma,
+            np.float32 if box else np.int64, args.gamma, mask_dim,
         )  # fmt: skip
         self.raw_seen: list[np.ndarray] = []  # this rollout's raw observations
 
@@ -110,13 +126,22 @@ class Learner:
         with torch.no_grad():
             return self.net.value(torch.from_numpy(self.normalise(raw_obs))).numpy()
 
-    def act(self, raw_obs: np.ndarray, slots: np.ndarray, gen: torch.Generator) -> list[Any]:
-        """Sample actions for a batch of agents, record the transitions, return env actions."""
+    def act(
+        self,
+        raw_obs: np.ndarray,
+        slots: np.ndarray,
+        gen: torch.Generator,
+        masks: np.ndarray | None = None,
+    ) -> list[Any]:
+        """Sample actions for a batch of agents (from the legal ones, given ``masks``),
+        record the transitions, return env actions."""
         obs = self.normalise(raw_obs)
         self.raw_seen.append(raw_obs)
+        mask = None if masks is None else torch.from_numpy(masks)
         with torch.no_grad():
-            actions, logp, values = self.net.sample(torch.from_numpy(obs), gen)
-        rows = self.buffer.add(slots, obs, actions.numpy(), logp.numpy(), values.numpy())
+            actions, logp, values = self.net.sample(torch.from_numpy(obs), gen, mask)
+        out = (actions.numpy(), logp.numpy(), values.numpy())
+        rows = self.buffer.add(slots, obs, *out, masks)
         return self.codec.to_env(self.buffer.actions[rows])
 
     def advantages(self, slots: np.ndarray, raw_obs: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -145,6 +170,7 @@ class Learner:
         obs, actions = torch.from_numpy(buffer.obs[:n]), torch.from_numpy(buffer.actions[:n])
         old_logp = torch.from_numpy(buffer.logp[:n])
         old_values = torch.from_numpy(buffer.values[:n])
+        masks = None if buffer.masks is None else torch.from_numpy(buffer.masks[:n])
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         size = max(1, math.ceil(n / args.num_minibatches))
@@ -153,7 +179,8 @@ class Learner:
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, size):
                 mb = order[start : start + size]
-                logp, entropy, values = net.evaluate(obs[mb], actions[mb])
+                mb_mask = None if masks is None else masks[mb]
+                logp, entropy, values = net.evaluate(obs[mb], actions[mb], mb_mask)
                 log_ratio = logp - old_logp[mb]
                 ratio = log_ratio.exp()
                 mb_adv = adv_t[mb]
@@ -201,16 +228,20 @@ class Runner:
         mapping = job.mapping
         self.gen, self.logger = gen, logger
         self.seeds = seed_stream(job.seed)
-        self.learners = {p: Learner(s, args, args.num_envs, gen) for p, s in mapping.learnt.items()}
+        self.envs = [job.make_env() for _ in range(args.num_envs)]
+        self.learners = {
+            p: Learner(s, args, args.num_envs, gen, _mask_dim(self.envs[0], s))
+            for p, s in mapping.learnt.items()
+        }
         self.actors = FixedActors(mapping)
         self.owners = [  # per env copy: agent -> (policy id, its slot in the learner or -1)
             {a: (p, self._slot(p, e, a)) for a, p in mapping.agent_to_policy.items()}
             for e in range(args.num_envs)
         ]
-        self.envs = [job.make_env() for _ in range(args.num_envs)]
         self.trackers = [EpisodeTracker(mapping, job.metrics) for _ in self.envs]
         self.episode_seeds = [0] * args.num_envs  # per copy: its current episode's seed
         self.logs: list[list[dict[Any, Any]]] = [[] for _ in self.envs]  # and its actions
+        self.infos: list[dict[Any, Any]] = [{} for _ in self.envs]  # (they hold the masks)
         self.observations = [self._reset(e) for e in range(args.num_envs)]
         self.episodes: list[dict[str, Any]] = []  # summaries of the episodes finished
 
@@ -222,7 +253,8 @@ class Runner:
         self.trackers[e].start()
         self.episode_seeds[e] = episode_seed(self.seeds) if seed is None else seed
         self.logs[e] = []
-        return self.envs[e].acting_reset(seed=self.episode_seeds[e])[0]
+        observations, self.infos[e] = self.envs[e].acting_reset(seed=self.episode_seeds[e])
+        return observations
 
     def step(self, global_step: int) -> int:
         """One ``acting_step`` in every env copy; returns the learnt transitions made."""
@@ -236,7 +268,9 @@ class Runner:
             if policy_id in self.learners:  # one forward pass for all its acting agents
                 slots = np.asarray([self.owners[e][a][1] for e, a in entries])
                 raw = np.asarray(batch, np.float64).reshape(len(entries), -1)
-                chosen = self.learners[policy_id].act(raw, slots, self.gen)
+                learner = self.learners[policy_id]
+                masks = self._masks(learner, entries) if learner.masked else None
+                chosen = learner.act(raw, slots, self.gen, masks)
                 made += len(entries)
             else:
                 chosen = self.actors.act(policy_id, batch)
@@ -257,7 +291,7 @@ class Runner:
         env, owner = self.envs[e], self.owners[e]
         stage = env.current_stage
         self.logs[e].append(actions)
-        obs, rewards, terminations, truncations, _ = env.acting_step(actions)
+        obs, rewards, terminations, truncations, self.infos[e] = env.acting_step(actions)
         self.trackers[e].step(env, rewards, stage)
         for agent_id, reward in rewards.items():
             policy_id, slot = owner[agent_id]
@@ -272,6 +306,16 @@ class Runner:
             self.logger.episode(self.episodes[-1], step)
             obs = self._reset(e)
         self.observations[e] = obs
+
+    def _masks(self, learner: Learner, entries: list[tuple[int, Any]]) -> np.ndarray:
+        """The legal actions of a batch of acting agents (bool rows), from their infos."""
+        full = learner.buffer.masks.shape[1]  # type: ignore[union-attr]
+        rows = np.ones((len(entries), full), bool)
+        for n, (e, agent_id) in enumerate(entries):
+            mask = self.infos[e].get(agent_id, {}).get("action_mask")
+            if mask is not None:
+                rows[n] = mask
+        return rows
 
     @staticmethod
     def _hand_over(learner: Learner, rewarded: list, ended: list) -> None:
@@ -323,7 +367,7 @@ class Runner:
             obs, env = self._reset(e, int(copy["seed"])), self.envs[e]
             for actions in decode_log(copy["log"]):
                 stage = env.current_stage
-                obs, rewards, *_ = env.acting_step(actions)
+                obs, rewards, _, _, self.infos[e] = env.acting_step(actions)
                 self.trackers[e].step(env, rewards, stage)
                 self.logs[e].append(actions)
             if _digest(obs) != copy["digest"]:
@@ -333,6 +377,14 @@ class Runner:
                     "be resumed exactly (start it again, or fix the model's randomness)"
                 )
             self.observations[e] = obs
+
+
+def _mask_dim(env: Any, spec: PolicySpec) -> int | None:
+    """The mask length of a policy with masked agents in ``env`` (``None``: no masks)."""
+    engine = getattr(env, "engine", None)
+    masked = getattr(engine, "masked_agents", frozenset())
+    agents = [a for a in spec.agent_ids if a in masked]
+    return engine.mask_size(agents[0]) if agents else None
 
 
 def _digest(observations: dict[Any, Any]) -> str:

@@ -13,6 +13,14 @@ Several copies of an env can play in lock-step: each step, ``act`` is called ONC
 the observations of the acting agents of every live copy, so a policy serves them all
 with one batched call. A copy whose episode ended stops there (nothing is padded) and
 starts the next waiting seed, if any, when the whole wave has ended.
+
+**Action masks.** When an env has masked agents (``env.engine.masked_agents``) and
+``act`` accepts an ``action_masks`` keyword, each call also gets, per live copy,
+``{agent_id: mask}`` of its acting masked agents (their ``infos[agent]["action_mask"]``
+from the env's last reset or step): ``act(per_copy, action_masks=per_copy_masks)``.
+:func:`policies_act` and :func:`each_copy` forward them to policies that accept them
+(an :class:`~phantomzoo.training.trained.MLPPolicy` does). An ``act`` without the
+keyword is called as before.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ActionError, ConfigError
+from ..training.masked import accepts_action_masks
 from ..training.trained import TrainedPolicies
 from ..types import AgentID, StageID
 
@@ -129,12 +138,22 @@ def run_episodes(
 class _Copy:
     """One env copy in a wave: its episode's record and the observations it returned last."""
 
-    __slots__ = ("env", "record", "observations")
+    __slots__ = ("env", "record", "observations", "infos")
 
     def __init__(self, env: Any, record: EpisodeRecord) -> None:
         self.env = env
         self.record = record
-        self.observations: dict[AgentID, Any] = env.acting_reset(seed=record.seed)[0]
+        self.observations: dict[AgentID, Any]
+        self.observations, self.infos = env.acting_reset(seed=record.seed)
+
+    def masks(self) -> dict[AgentID, Any]:
+        """``{agent_id: action mask}`` of the acting agents that have one."""
+        infos = self.infos
+        return {
+            a: infos[a]["action_mask"]
+            for a in self.env.acting_agents
+            if "action_mask" in infos.get(a, ())
+        }
 
 
 def _play_wave(
@@ -150,12 +169,16 @@ def _play_wave(
         for n, (env, seed) in enumerate(zip(copies, seeds))
     ]
     live = [c for c in wave if c.env.acting_agents]
+    masked = any(_masked(c.env) for c in wave) and accepts_action_masks(act)
     while live:
         seen = []
         for c in live:
             obs = c.observations
             seen.append({a: obs[a] for a in c.env.acting_agents})
-        chosen = act(seen)
+        if masked:
+            chosen = act(seen, action_masks=[c.masks() for c in live])
+        else:
+            chosen = act(seen)
         try:
             count = len(chosen)
         except TypeError:
@@ -167,7 +190,7 @@ def _play_wave(
             env, record = c.env, c.record
             stage = _stage_of(env) if on_step is not None else None
             result = env.acting_step(actions)
-            c.observations = result[0]
+            c.observations, c.infos = result[0], result[4]
             totals = record.returns
             for agent_id, reward in result[1].items():
                 try:
@@ -203,6 +226,11 @@ def _step_record(
         actions,
         *result,
     )
+
+
+def _masked(env: Any) -> bool:
+    """Whether ``env`` has agents with action masks."""
+    return bool(getattr(getattr(env, "engine", None), "masked_agents", ()))
 
 
 def _stage_of(env: Any) -> StageID:
@@ -259,12 +287,24 @@ def _check_seeds(seeds: Iterable[int]) -> list[int]:
 
 # ------------------------------------------------------------------ act functions
 def each_copy(act: ActFn) -> BatchActFn:
-    """A lock-step ``act`` from a one-env ``act``: it is called once per live copy."""
+    """A lock-step ``act`` from a one-env ``act``: it is called once per live copy (with
+    that copy's ``action_masks`` if it accepts them)."""
+    if not accepts_action_masks(act):
 
-    def act_each(observations: list[dict[AgentID, Any]]) -> list[Mapping[AgentID, Any]]:
-        return list(map(act, observations))
+        def act_each(observations: list[dict[AgentID, Any]]) -> list[Mapping[AgentID, Any]]:
+            return list(map(act, observations))
 
-    return act_each
+        return act_each
+
+    def act_each_masked(
+        observations: list[dict[AgentID, Any]],
+        action_masks: Sequence[Mapping[AgentID, Any]] | None = None,
+    ) -> list[Mapping[AgentID, Any]]:
+        if action_masks is None:
+            return list(map(act, observations))
+        return [act(o, action_masks=m) for o, m in zip(observations, action_masks)]
+
+    return act_each_masked
 
 
 _SECOND = itemgetter(1)
@@ -280,11 +320,18 @@ def policies_act(policies: TrainedPolicies, rng: np.random.Generator | None = No
     """
     compute = policies.compute_actions
 
-    def act(observations: list[dict[AgentID, Any]]) -> list[Mapping[AgentID, Any]]:
+    def act(
+        observations: list[dict[AgentID, Any]],
+        action_masks: Sequence[Mapping[AgentID, Any]] | None = None,
+    ) -> list[Mapping[AgentID, Any]]:
         if len(observations) == 1:
-            return [compute(observations[0], rng=rng)]
+            masks = action_masks[0] if action_masks else None
+            return [compute(observations[0], rng=rng, action_masks=masks)]
         batch = {(n, a): o for n, obs in enumerate(observations) for a, o in obs.items()}
-        chosen = compute(batch, rng=rng, agent_of=_SECOND)
+        keyed = None
+        if action_masks:
+            keyed = {(n, a): m for n, masks in enumerate(action_masks) for a, m in masks.items()}
+        chosen = compute(batch, rng=rng, agent_of=_SECOND, action_masks=keyed)
         return [{a: chosen[(n, a)] for a in obs} for n, obs in enumerate(observations)]
 
     return act

@@ -15,6 +15,14 @@ Action conventions of :class:`MLPPolicy`:
 * ``Box``: the head outputs a mean in a *normalised* space; the deterministic action is
   ``clip(mean, -1, 1)`` mapped affinely onto ``[low, high]`` (``action_scaling="normalized"``)
   or the mean clipped to ``[low, high]`` (``action_scaling="clip"``).
+
+**Action masks.** ``compute_actions(observations, rng=None, action_masks=None)``:
+``action_masks`` holds one mask per observation (``n`` 0/1 entries, as the env's
+``infos[agent]["action_mask"]``; ``None`` for an unmasked one). An :class:`MLPPolicy`
+then picks (argmax, or samples) among the legal actions only. The episode loop
+(:mod:`phantomzoo.experiments.episodes`) passes the env's masks to every policy whose
+``compute_actions`` accepts ``action_masks`` (:mod:`phantomzoo.training.masked`);
+others are called as before (and the env refuses any illegal action they choose).
 """
 
 from __future__ import annotations
@@ -28,9 +36,10 @@ import gymnasium as gym
 import numpy as np
 
 from ..errors import TrainingError
-from ..policy import Policy, checked_actions
+from ..policy import Policy
 from ..types import AgentID
 from .manifest import FORMAT, FORMAT_VERSION
+from .masked import masked_logits, policy_actions
 
 _ACTIVATIONS = {
     "tanh": np.tanh,
@@ -123,14 +132,20 @@ class MLPPolicy(Policy):
         return x @ self.head[0] + self.head[1]
 
     def compute_actions(
-        self, observations: Sequence[Any], rng: np.random.Generator | None = None
+        self,
+        observations: Sequence[Any],
+        rng: np.random.Generator | None = None,
+        action_masks: Sequence[Any] | None = None,
     ) -> list[Any]:
-        """Actions for a batch; deterministic unless ``rng`` is given (then sampled)."""
+        """Actions for a batch; deterministic unless ``rng`` is given (then sampled);
+        among the legal actions only, given ``action_masks`` (Discrete spaces)."""
         if len(observations) == 0:
             return []
         out = self.forward(np.stack([np.asarray(o) for o in observations]))
         space = self.action_space
         if isinstance(space, gym.spaces.Discrete):
+            if action_masks is not None:
+                out = masked_logits(out, action_masks)
             if rng is None:
                 choice = out.argmax(axis=1)
             else:
@@ -147,8 +162,10 @@ class MLPPolicy(Policy):
             scaled = np.clip(out, low, high)
         return list(scaled.reshape(len(out), *space.shape).astype(space.dtype))
 
-    def compute_action(self, observation: Any) -> Any:
-        return self.compute_actions([observation])[0]
+    def compute_action(self, observation: Any, action_mask: Any = None) -> Any:
+        """The action for one observation (among the legal ones, given ``action_mask``)."""
+        masks = None if action_mask is None else [action_mask]
+        return self.compute_actions([observation], action_masks=masks)[0]
 
     # -------------------------------------------------------------- persistence
     def arrays(self) -> dict[str, np.ndarray]:
@@ -232,6 +249,7 @@ class TrainedPolicies:
         observations: Mapping[Any, Any],
         rng: np.random.Generator | None = None,
         agent_of: Any = None,
+        action_masks: Mapping[Any, Any] | None = None,
     ) -> dict[Any, Any]:
         """One action per entry of ``observations``, batched per policy.
 
@@ -242,6 +260,9 @@ class TrainedPolicies:
             rng: Sample actions from this generator instead of acting deterministically
                 (passed to every policy; see :mod:`phantomzoo.policy` for the contract).
             agent_of: Optional ``key -> agent_id`` function.
+            action_masks: Optional ``{key: mask}`` of the masked entries (the env's
+                ``infos[agent]["action_mask"]``), passed to policies that accept
+                ``action_masks`` (see the module docs).
 
         Raises:
             TrainingError: an agent no policy covers.
@@ -260,7 +281,10 @@ class TrainedPolicies:
         actions: dict[Any, Any] = {}
         for policy_id, keys in groups.items():
             batch = [observations[k] for k in keys]
-            result = checked_actions(self.policies[policy_id], policy_id, batch, rng)
+            masks = None
+            if action_masks and any(k in action_masks for k in keys):
+                masks = [action_masks.get(k) for k in keys]
+            result = policy_actions(self.policies[policy_id], policy_id, batch, rng, masks)
             actions.update(zip(keys, result))
         if len(groups) == 1:  # one policy: the actions are already in the keys' order
             return actions
