@@ -64,3 +64,14 @@ def group_by_kind(agent_ids: list[str]) -> dict[str, list[str]]:
     for agent in agent_ids:
         groups.setdefault(re.sub(r"_?\d+$", "", agent) or agent, []).append(agent)
     return groups
+
+
+def is_masked(name: str) -> bool:
+    """Whether ``name``'s agents declare action masks (``infos[agent]["action_mask"]``)."""
+    infos = parallel_env(name).reset(seed=0)[1]
+    return any("action_mask" in info for info in infos.values())
+
+
+#: Keyword for a masked env given to a consumer that ignores masks: the engine then
+#: stops refusing illegal actions (the model handles them itself, see its docs).
+IGNORE_MASKS: dict[str, Any] = {"checks": "off"}
