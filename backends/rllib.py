@@ -94,6 +94,7 @@ from .rllib_env import (
     _PolicyOf,
     rllib_space,
 )
+from .rllib_imports import check_runners_can_import, explain_runner_failure
 from .rllib_ray import ray_session
 
 __all__ = [
@@ -175,12 +176,22 @@ def resolve_options(options: Mapping[str, Any]) -> dict[str, Any]:
             f"train_batch_size ({opts['train_batch_size']})"
         )
     probe = PPOConfig()
-    for key in opts["overrides"]:
-        if not isinstance(key, str) or key.startswith("_") or callable(getattr(probe, key, len)):
+    for key, value in opts["overrides"].items():
+        try:
+            setting = getattr(probe, key, len) if isinstance(key, str) else len
+        except Exception as exc:  # noqa: BLE001 - Ray raises ValueError for deprecated names
+            raise ConfigError(f"rllib option overrides: {key!r}: {exc}") from None
+        if key.startswith("_") or callable(setting):
             raise ConfigError(
                 f"rllib option overrides: {key!r} is not a PPOConfig setting (e.g. "
                 "'entropy_coeff', 'lambda_', 'vf_clip_param', 'num_envs_per_env_runner')"
             )
+        try:
+            PPOConfig().update_from_dict({key: value})
+        except Exception as exc:  # noqa: BLE001 - any Ray config error names the key here
+            raise ConfigError(
+                f"rllib option overrides: {key}={value!r} is refused by RLlib: {exc}"
+            ) from None
     return {**opts, "model": resolve_model(opts["model"])}
 
 
@@ -305,9 +316,15 @@ def train(job: TrainingJob) -> TrainingResult:
     )  # fmt: skip
     history: list[dict[str, Any]] = list(job.resume.history) if job.resume is not None else []
     try:
+        check_runners_can_import(job.env_source, opts["num_env_runners"], opts["address"])
         with torch_settings(threads=1), ray_session(opts["address"], opts["num_env_runners"]):
             config = build_config(job, opts)
-            algo = config.build_algo()
+            try:
+                algo = config.build_algo()
+            except IndexError as exc:  # RLlib's symptom of runners that could not start
+                if opts["num_env_runners"] == 0:
+                    raise
+                raise explain_runner_failure(exc, job.env_source) from exc
             try:
                 if job.resume is not None:
                     restore_algo(algo, job.resume, list(job.mapping.learnt))

@@ -229,6 +229,34 @@ def test_smoke_supply_chain(ray_local, tmp_path, num_env_runners):
     assert np.isfinite(mean)
 
 
+def test_phantom_style_rllib_config_keys_train(ray_local, tmp_path):
+    """Phantom's own docs pass these keys; they reach RLlib 2.60 under today's names."""
+    result = ph.utils.rllib.train(
+        env_class="supply_chain_v0",
+        policies={"shop": ["SHOP"]},
+        iterations=1,
+        rllib_config={
+            "seed": 0,
+            "num_rollout_workers": 1,
+            "disable_env_checking": True,
+            "train_batch_size": 200,
+            "sgd_minibatch_size": 100,
+            "num_sgd_iter": 1,
+        },
+        results_dir=tmp_path / "run",
+    )
+    assert [h["timesteps"] for h in result.history] == [200]
+
+
+def test_env_runners_that_cannot_import_the_env_get_a_config_error(ray_local, tmp_path):
+    """``models`` is importable here (pytest put tests/ on sys.path) but not in Ray's
+    runner processes: RLlib's opaque IndexError becomes an error naming the module."""
+    from models import PingEnv
+
+    with pytest.raises(ConfigError, match=r"env runners failed to start.*'models'.*PYTHONPATH"):
+        _train(PingEnv, {"p": ["A", "B"]}, tmp_path, options={"num_env_runners": 1})
+
+
 def test_staged_digital_ads_with_terminations_fixed_family_and_metrics(ray_local, tmp_path):
     from phantomzoo.envs.digital_ads import ValueBidPolicy
 

@@ -21,6 +21,7 @@ from ..training.api import TrainingResult
 from ..training.api import train as _train
 from ..training.results import holds_policies, policies_dir, resolve_latest
 from ..training.trained import load_policies
+from .rllib_keys import translate as translate_rllib_config
 
 
 def train(
@@ -41,7 +42,10 @@ def train(
 
     ``rllib_config["seed"]`` seeds the run; keys that are options of the RLlib backend
     (``train_batch_size``, ``lr``, ...) are passed as such and any other key is applied to
-    the RLlib ``PPOConfig`` as an override. Old Phantom scripts may pass
+    the RLlib ``PPOConfig`` as an override. Phantom-era keys (``num_rollout_workers``,
+    ``sgd_minibatch_size``, ``num_sgd_iter``, ``lambda``, ...) are translated to RLlib
+    2.60's names and removed ones refused (:mod:`phantomzoo.utils.rllib_keys`). Old
+    Phantom scripts may pass
     ``tune_config={"name": ..., "stop": {"training_iteration": N}}`` (``name`` becomes the
     results sub-directory).
     ``checkpoint_freq=N`` saves a checkpoint every N training iterations (``0``: none; on top of the
@@ -74,11 +78,15 @@ def train(
     options: dict[str, Any] = {}
     if checkpoint_freq is not None and _checkpoint_freq(checkpoint_freq) is not None:
         options["checkpoint_every_iterations"] = checkpoint_freq
+    translated, overrides = translate_rllib_config(config)
     if num_workers is not None:
+        if translated.get("num_env_runners", num_workers) != num_workers:
+            raise ConfigError(
+                f"num_workers={num_workers} and rllib_config's "
+                f"num_env_runners={translated['num_env_runners']} disagree; pass one of them"
+            )
         options["num_env_runners"] = num_workers
-    known = {"train_batch_size", "minibatch_size", "num_epochs", "lr", "gamma", "model"}
-    options.update({k: v for k, v in config.items() if k in known})
-    overrides = {k: v for k, v in config.items() if k not in known}
+    options.update(translated)
     if overrides:
         options["overrides"] = overrides
     return _train(
