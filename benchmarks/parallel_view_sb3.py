@@ -10,19 +10,10 @@ between. The trained policy is then evaluated deterministically on held-out seed
 driving the parallel view's ``step`` itself (actions for the acting agents), next to the
 bundled heuristic and a random policy on the same seeds.
 
-Between the parallel view and SuperSuit sits :class:`SharedSpaces`, a thin
-``ParallelEnv`` wrapper doing what SuperSuit's vector env needs and the models do not
-give on their own:
-
-* **one observation space for all agents**: the ads families' spaces differ in the
-  bounds of the appended budget type; the shared space spans them all (values are
-  unchanged);
-* **actions in [-1, 1]**, rescaled to each agent's own ``Box`` (PPO's Gaussian starts
-  around 0 with unit spread: an order of 0..100 units would otherwise explore nothing);
-* **black death done right**: an ended agent (an advertiser out of budget) keeps its
-  slot with zero observations and zero reward until every agent has ended. SuperSuit's
-  own ``black_death_v3`` combines terminations and truncations with ``&`` where ``|`` is
-  meant, so an episode under it never ends.
+Between the parallel view and SuperSuit sits ``shared_spaces.SharedSpaces``: one
+observation and one action space for all agents (actions in [-1, 1], rescaled to each
+agent's ``Box``) and black death done right (SuperSuit's ``black_death_v3`` never ends
+an episode: it combines terminations and truncations with ``&``).
 
 SB3's ``PPO(seed=...)`` fails on SuperSuit's vector env (it calls a missing ``seed()``):
 the copies' first reset is seeded instead (copy ``i`` with ``--seed + i``) and torch is
@@ -44,13 +35,12 @@ import argparse
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
-from pettingzoo import ParallelEnv
+from shared_spaces import SharedSpaces
 
 from phantomzoo.cli import bench as bm
 from phantomzoo.errors import ConfigError
@@ -64,101 +54,6 @@ ActFn = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
 # --------------------------------------------------------------------------- wrapper
-class SharedSpaces(ParallelEnv):
-    """A parallel env whose agents share one observation and one action space.
-
-    Args:
-        env: A PettingZoo ``ParallelEnv`` with ``Box`` observation and action spaces of
-            one shape each (a staged model's parallel view here).
-
-    Raises:
-        ConfigError: when the agents' spaces are not ``Box`` spaces of one shape.
-    """
-
-    def __init__(self, env: ParallelEnv) -> None:
-        self.env = env
-        self.metadata = {**env.metadata, "is_parallelizable": True}
-        self.render_mode = getattr(env, "render_mode", None)
-        self.possible_agents = list(env.possible_agents)
-        self.agents: list[str] = []
-        self._obs_space = _spanning_box([env.observation_space(a) for a in self.possible_agents])
-        native = _spanning_box([env.action_space(a) for a in self.possible_agents])
-        self._act_space = gym.spaces.Box(-1.0, 1.0, native.shape, np.float32)
-        self._zeros = np.zeros(self._obs_space.shape, np.float32)
-        self._live: set[str] = set()
-
-    def observation_space(self, agent: str) -> gym.spaces.Box:
-        """The shared observation space (spans every agent's own; same object every call)."""
-        return self._obs_space
-
-    def action_space(self, agent: str) -> gym.spaces.Box:
-        """The shared action space, ``Box(-1, 1)`` (same object every call)."""
-        return self._act_space
-
-    def native_action(self, agent: str, action: Any) -> np.ndarray:
-        """``action`` in [-1, 1] mapped linearly onto ``agent``'s own action ``Box``."""
-        space = self.env.action_space(agent)
-        unit = np.clip(np.asarray(action, np.float32).reshape(space.shape), -1.0, 1.0)
-        return (space.low + (unit + 1.0) * 0.5 * (space.high - space.low)).astype(np.float32)
-
-    def reset(
-        self, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-        """Start an episode; every possible agent gets a slot."""
-        observations, infos = self.env.reset(seed=seed, options=options)
-        self.agents = list(self.possible_agents)
-        self._live = set(self.env.agents)
-        return self._fill(observations), {a: infos.get(a, {}) for a in self.agents}
-
-    def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        """Step the live agents; ended agents get zeros until every agent has ended."""
-        inner = {a: self.native_action(a, actions[a]) for a in self.env.agents if a in actions}
-        before = self._live
-        observations, rewards, terminations, truncations, infos = self.env.step(inner)
-        self._live = set(self.env.agents)
-        over = not self._live
-        # Agents live before this step report the view's own flags; those ended earlier
-        # (zeros since) are terminated with everyone else when the episode is over.
-        terminated = {
-            a: bool(terminations[a]) if a in before else over for a in self.possible_agents
-        }
-        truncated = {a: a in before and bool(truncations[a]) for a in self.possible_agents}
-        result = (
-            self._fill(observations, before),
-            {a: float(rewards.get(a, 0.0)) for a in self.possible_agents},
-            terminated,
-            truncated,
-            {a: infos.get(a, {}) for a in self.possible_agents},
-        )
-        if over:
-            self.agents = []
-        return result
-
-    def _fill(self, observations: Mapping[str, Any], present: set[str] | None = None) -> dict:
-        """The observations of the ``present`` agents (default: the live), zeros for others."""
-        present = self._live if present is None else present
-        return {
-            a: np.asarray(observations[a], np.float32) if a in present else self._zeros
-            for a in self.possible_agents
-        }
-
-    def close(self) -> None:
-        self.env.close()
-
-
-def _spanning_box(spaces: Sequence[gym.Space[Any]]) -> gym.spaces.Box:
-    """The smallest ``Box`` holding every one of ``spaces`` (all ``Box`` of one shape)."""
-    shapes = {getattr(s, "shape", None) for s in spaces}
-    if not all(isinstance(s, gym.spaces.Box) for s in spaces) or len(shapes) != 1:
-        raise ConfigError(
-            f"SharedSpaces needs Box spaces of one shape for every agent, got {list(spaces)}; "
-            "pad them first (supersuit.pad_observations_v0 / pad_action_space_v0)"
-        )
-    low = np.min([s.low for s in spaces], axis=0).astype(np.float32)
-    high = np.max([s.high for s in spaces], axis=0).astype(np.float32)
-    return gym.spaces.Box(low, high, dtype=np.float32)
-
-
 # --------------------------------------------------------------------------- the two envs
 @dataclass(frozen=True)
 class Bench:
@@ -171,7 +66,6 @@ class Bench:
     #: ``baselines(view, args, config) -> {"heuristic": ..., "random": ...}``.
     baselines: Callable[[Any, argparse.Namespace, dict[str, Any]], dict[str, TrainedPolicies]]
     heuristic_label: str
-    notes: dict[str, Any] = field(default_factory=dict)
 
     def parallel_env(self, config: Mapping[str, Any]) -> Any:
         """The model's parallel view, from its ``<name>`` module's ``parallel_env``."""
@@ -263,7 +157,10 @@ class Trained:
     normalizer: Any
     wall_seconds: float
     timesteps: int
-    episodes_seen: int
+    #: Agent-episodes (one per slot and life) VecMonitor counted during training.
+    agent_episodes_seen: int
+    #: VecMonitor's mean return of the last (up to) 100 agent-episodes (raw rewards).
+    recent_training_return: float
 
 
 def vec_env(view: Any, ppo: Mapping[str, Any], seed: int) -> tuple[Any, Any]:
@@ -287,14 +184,15 @@ def vec_env(view: Any, ppo: Mapping[str, Any], seed: int) -> tuple[Any, Any]:
     return VecNormalize(monitored, gamma=ppo["gamma"], **normalize), concat
 
 
-def train(bench: Bench, config: dict[str, Any], timesteps: int, seed: int) -> Trained:
+def train(
+    bench: Bench, config: dict[str, Any], ppo: dict[str, Any], timesteps: int, seed: int
+) -> Trained:
     """Train one PPO policy shared by every agent of ``bench``'s env for ``timesteps``."""
     import torch
     from stable_baselines3 import PPO
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
-    ppo = bench.ppo
     vec, _ = vec_env(bench.parallel_env(config), ppo, seed)
     kwargs = {k: v for k, v in ppo.items() if k not in ("n_envs", "normalize")}
     started = time.perf_counter()
@@ -302,8 +200,15 @@ def train(bench: Bench, config: dict[str, Any], timesteps: int, seed: int) -> Tr
     model.learn(total_timesteps=timesteps)
     wall = time.perf_counter() - started
     vec.training = False
-    episodes = len(getattr(vec.venv, "episode_returns", [])) or len(model.ep_info_buffer)
-    return Trained(model, vec, wall, int(model.num_timesteps), int(episodes))
+    recent = [info["r"] for info in model.ep_info_buffer]
+    return Trained(
+        model,
+        vec,
+        wall,
+        int(model.num_timesteps),
+        int(vec.venv.episode_count),
+        float(np.mean(recent)) if recent else float("nan"),
+    )
 
 
 def sb3_act(trained: Trained, shared: SharedSpaces) -> ActFn:
@@ -355,7 +260,8 @@ def run_bench(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     config = {**bench.config, **(bench.quick_config if args.quick else {})}
     timesteps = args.timesteps or (QUICK_TIMESTEPS if args.quick else DEFAULT_TIMESTEPS[bench.name])
     seeds = list(range(args.eval_seed, args.eval_seed + args.episodes))
-    trained = train(bench, config, timesteps, args.seed)
+    ppo = {**bench.ppo, **(QUICK_PPO if args.quick else {})}
+    trained = train(bench, config, ppo, timesteps, args.seed)
     view = bench.parallel_env(config)
     started = time.perf_counter()
     baselines = bench.baselines(view, args, config)
@@ -376,9 +282,10 @@ def run_bench(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
         "agents": len(view.possible_agents),
         "timesteps": trained.timesteps,
         "train_wall_seconds": trained.wall_seconds,
-        "training_episodes_seen": trained.episodes_seen,
+        "training_agent_episodes": trained.agent_episodes_seen,
+        "recent_training_return_per_agent": trained.recent_training_return,
         "heuristic_build_seconds": search_seconds,
-        "ppo": bench.ppo,
+        "ppo": ppo,
         "eval_seeds": seeds,
         "rows": rows,
     }
@@ -408,7 +315,9 @@ def _print_table(name: str, trained: Trained, rows: list[dict[str, Any]], episod
 # --------------------------------------------------------------------------- command line
 #: Default SB3 timesteps (agent-steps) per env: about 2-4 minutes each on this machine.
 DEFAULT_TIMESTEPS = {"supply_chain_paper_v0": 200_000, "digital_ads_v0": 200_000}
-QUICK_TIMESTEPS = 1024
+QUICK_TIMESTEPS = 512
+#: ``--quick`` PPO overrides: small rollouts, so the smoke run takes seconds.
+QUICK_PPO = {"n_envs": 2, "n_steps": 32, "batch_size": 64, "n_epochs": 2}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

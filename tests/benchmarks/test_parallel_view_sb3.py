@@ -1,4 +1,5 @@
-"""``benchmarks/parallel_view_sb3.py``: its smoke run, its JSON, its wrapper and its errors.
+"""``benchmarks/parallel_view_sb3.py``: its smoke run, its JSON, its errors, and the
+``benchmarks/shared_spaces.py`` wrapper it puts between the parallel view and SuperSuit.
 
 The script is loaded from its file (benchmarks/ is not a package). The ``--quick`` run
 trains a few thousand agent-steps of SB3 PPO through SuperSuit on both staged models'
@@ -22,17 +23,22 @@ pytest.importorskip("stable_baselines3")
 from phantomzoo.envs import digital_ads_v0, supply_chain_paper_v0  # noqa: E402
 from phantomzoo.errors import ConfigError  # noqa: E402
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "parallel_view_sb3.py"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def pv():
-    spec = importlib.util.spec_from_file_location("parallel_view_sb3", SCRIPT)
+    """The script as a module (its sibling ``shared_spaces`` importable, as when it runs)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(
+        "parallel_view_sb3", BENCHMARKS / "parallel_view_sb3.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     yield module
     sys.modules.pop(spec.name, None)
+    sys.path.remove(str(BENCHMARKS))
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +63,7 @@ def test_quick_run_writes_both_envs_with_three_policies(quick_run):
     for record in written["envs"].values():
         assert [row["policy"] for row in record["rows"]][0] == "sb3 PPO"
         assert [row["policy"] for row in record["rows"]][2] == "random"
-        assert record["timesteps"] >= 1024 and record["train_wall_seconds"] > 0
+        assert record["timesteps"] >= 512 and record["train_wall_seconds"] > 0
         assert record["eval_seeds"] == [7, 8]
 
 
@@ -124,10 +130,12 @@ def test_ended_agents_keep_zero_slots_until_everyone_has_ended(pv):
 def test_shared_spaces_refuse_boxes_of_different_shapes(pv):
     import gymnasium as gym
 
+    spanning_box = importlib.import_module("shared_spaces").spanning_box
+
     with pytest.raises(ConfigError, match="Box spaces of one shape.*pad them first"):
-        pv._spanning_box([gym.spaces.Box(0, 1, (2,)), gym.spaces.Box(0, 1, (3,))])
+        spanning_box([gym.spaces.Box(0, 1, (2,)), gym.spaces.Box(0, 1, (3,))])
     with pytest.raises(ConfigError, match="Box spaces of one shape"):
-        pv._spanning_box([gym.spaces.Discrete(3)])
+        spanning_box([gym.spaces.Discrete(3)])
 
 
 # --------------------------------------------------------------------------- errors
