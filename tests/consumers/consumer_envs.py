@@ -75,3 +75,6 @@ def is_masked(name: str) -> bool:
 #: Keyword for a masked env given to a consumer that ignores masks: the engine then
 #: stops refusing illegal actions (the model handles them itself, see its docs).
 IGNORE_MASKS: dict[str, Any] = {"checks": "off"}
+#: Keywords that put a masked env's masks in Dict observations (PettingZoo's classic
+#: ``{"observation", "action_mask"}`` form), for consumers that read masks only there.
+DICT_MASKS: dict[str, dict[str, Any]] = {"mask_toy_v0": {"dict_observations": True}}

@@ -26,6 +26,7 @@ from consumer_envs import (  # noqa: E402
     REGISTERED,
     aec_env,
     group_by_kind,
+    is_masked,
     is_staged,
     parallel_env,
 )
@@ -150,3 +151,18 @@ def test_staged_parallel_view_reports_who_acts_in_torchrl_infos(name):
         infos = direct.step({a: _middle(direct.action_space(a)) for a in direct.agents})[4]
         expected.append([bool(infos[a]["acting"]) for a in direct.possible_agents])
     assert acting.tolist() == expected
+
+
+@pytest.mark.parametrize("name", [n for n in REGISTERED if is_masked(n)])
+def test_torchrl_reads_masks_from_infos_and_samples_legal_actions(name):
+    pz = parallel_env(name)  # default checks: an illegal action would raise ActionError
+    env = PettingZooWrapper(pz, group_map=MarlGroupMapType.ALL_IN_ONE_GROUP, seed=0)
+    td = env.rollout(3 * CYCLES, break_when_any_done=False)  # random actions, masked
+    masks, actions = td["agents", "action_mask"], td["agents", "action"]
+    assert masks.shape == (
+        3 * CYCLES,
+        len(pz.possible_agents),
+        pz.action_space(pz.possible_agents[0]).n,
+    )
+    assert not masks.all()  # some actions were ruled out
+    assert masks.gather(-1, actions.unsqueeze(-1)).all()  # and none of them was taken
