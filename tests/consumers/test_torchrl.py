@@ -166,3 +166,14 @@ def test_torchrl_reads_masks_from_infos_and_samples_legal_actions(name):
     )
     assert not masks.all()  # some actions were ruled out
     assert masks.gather(-1, actions.unsqueeze(-1)).all()  # and none of them was taken
+
+
+def test_pettingzoo_style_ids_get_torchrls_default_groups():
+    pz = parallel_env("digital_ads_v0", advertisers_per_family=2, agent_ids="pettingzoo")
+    env = PettingZooWrapper(pz)  # no group_map: TorchRL groups `name_N` ids itself
+    assert env.group_map == {
+        "travel": ["travel_0", "travel_1"],
+        "tech": ["tech_0", "tech_1"],
+        "sport": ["sport_0", "sport_1"],
+    }
+    check_env_specs(env)
