@@ -32,6 +32,7 @@ from .network import Network, StochasticNetwork
 from .parallel import StagedParallelEnv
 from .policy import Policy
 from .registry import make, register, registered_envs, spec
+from .single_agent import SingleAgentEnvAdapter
 from .supertype import Supertype
 from .training.api import TrainingResult, train
 from .training.mapping import PolicyMapping, PolicySpec, compile_policy_mapping
@@ -61,6 +62,7 @@ __all__ = [
     "Policy",
     "PolicyMapping",
     "PolicySpec",
+    "SingleAgentEnvAdapter",
     "StochasticNetwork",
     "StrategicAgent",
     "Supertype",
