@@ -41,13 +41,14 @@ from ..stages import FSMStage
 from ..supertype import Supertype
 from ..types import AgentID, StageID
 from ..views import EnvView
-from .augment import agent_spaces, apply_supertypes
+from .augment import agent_spaces
 from .checks import RuntimeChecks, check_level, check_seed
 from .clock import EpisodeClock
 from .masks import ActionMasks
 from .observation import Observation
 from .outcome import StepOutcome
 from .outcome import outcome as _outcome
+from .supertypes import apply_supertypes
 from .wiring import Wiring
 
 #: The id of the one stage of a model without stages.
@@ -60,8 +61,11 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
     Args:
         network: The agents and their connections.
         num_steps: Steps (stages played) per episode before every agent is truncated.
-        env_supertype: Optional supertype sampled into :attr:`env_type` every reset.
-        agent_supertypes: Optional ``{agent_id: Supertype}``, overriding agents' own.
+        env_supertype: Optional supertype sampled into :attr:`env_type` every reset: an
+            instance, or a mapping of its fields built into the host's ``Supertype``
+            class (:mod:`~phantomzoo.engine.supertypes`).
+        agent_supertypes: Optional ``{agent_id: Supertype or mapping of fields}``,
+            overriding agents' own.
         type_augmented_observations: Append each typed strategic agent's sampled type.
         checks / check_observations: Runtime check level
             (:class:`~phantomzoo.engine.checks.RuntimeChecks`).
@@ -79,8 +83,8 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
         network: Network,
         num_steps: int,
         *,
-        env_supertype: Supertype | None = None,
-        agent_supertypes: Mapping[AgentID, Supertype] | None = None,
+        env_supertype: Supertype | Mapping[str, Any] | None = None,
+        agent_supertypes: Mapping[AgentID, Supertype | Mapping[str, Any]] | None = None,
         type_augmented_observations: bool = True,
         checks: str | None = None,
         check_observations: bool | None = None,
@@ -101,11 +105,12 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
         self.host = self if host is None else host
         self._view = view if view is not None else self.default_view
         self.clock = EpisodeClock()
-        self.env_supertype = env_supertype
         self.env_type: Supertype | None = None
         self.type_augmented_observations = bool(type_augmented_observations)
         self.checks = check_level(check_observations, checks)
-        self.agent_supertypes = apply_supertypes(network, env_supertype, agent_supertypes)
+        self.env_supertype, self.agent_supertypes = apply_supertypes(
+            network, env_supertype, agent_supertypes, self.host
+        )
         self.possible_agents: list[AgentID] = [
             i for i, a in network.by_id.items() if isinstance(a, StrategicAgent)
         ]

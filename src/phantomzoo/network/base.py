@@ -2,8 +2,14 @@
 
 Edges are undirected: connected agents may message each other and read each other's
 views. A message along a missing edge raises :class:`~phantomzoo.errors.NetworkError`
-naming both agents. :class:`StochasticNetwork` gives every edge a probability and
-re-draws the edges on every environment reset from the episode's seeded generator.
+naming both agents. :class:`~phantomzoo.network.StochasticNetwork` gives every edge a
+probability and re-draws the edges on every reset from the episode's seeded generator.
+
+Phantom's switches are accepted: ``connections=`` (pairs to connect at once),
+``enforce_msg_payload_checks=False`` (skip the sender/receiver type checks of
+``@ph.msg_payload``) and ``ignore_connection_errors=True`` (deliver a message along a
+missing edge instead of raising), and Phantom's names ``get_actors_with_type`` /
+``get_actors_without_type`` / ``get_actors_where``.
 """
 
 from __future__ import annotations
@@ -14,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .agents import Agent, StrategicAgent
-from .errors import MessageError, NetworkError
-from .message import Message, MsgPayload, check_payload_types
-from .resolvers import BatchResolver, Resolver
-from .types import AgentID
+from ..agents import Agent, StrategicAgent
+from ..errors import MessageError, NetworkError
+from ..message import Message, MsgPayload, check_payload_types
+from ..resolvers import BatchResolver, Resolver
+from ..types import AgentID
 
 if TYPE_CHECKING:
-    from .context import Context
+    from ..context import Context
 
 _tuple_new = tuple.__new__
 
@@ -33,16 +39,33 @@ class Network:
         agents: The agents (ids must be unique).
         resolver: How messages are delivered; :class:`~phantomzoo.resolvers.BatchResolver`
             by default.
+        connections: Optional pairs ``(id_a, id_b)`` to connect at once (as
+            :meth:`add_connections_from`).
+        ignore_connection_errors: When true, a message along a missing edge is delivered
+            instead of raising :class:`NetworkError` (a message to an unknown agent
+            still raises). Off by default.
+        enforce_msg_payload_checks: When false, the sender and receiver types declared
+            with ``@ph.msg_payload(sender_type, receiver_type)`` are not checked. On by
+            default; an environment's ``enforce_msg_payload_checks=`` sets it too.
     """
 
     def __init__(
-        self, agents: Iterable[Agent] | None = None, resolver: Resolver | None = None
+        self,
+        agents: Iterable[Agent] | None = None,
+        resolver: Resolver | None = None,
+        connections: Iterable[Sequence[Any]] | None = None,
+        ignore_connection_errors: bool = False,
+        enforce_msg_payload_checks: bool = True,
     ) -> None:
         self.resolver: Resolver = resolver if resolver is not None else BatchResolver()
         if not isinstance(self.resolver, Resolver):
             raise NetworkError(
                 f"resolver must be a phantomzoo.resolvers.Resolver, got {self.resolver!r}"
             )
+        self.ignore_connection_errors = _flag("ignore_connection_errors", ignore_connection_errors)
+        self.enforce_msg_payload_checks = _flag(
+            "enforce_msg_payload_checks", enforce_msg_payload_checks
+        )
         self._agents: dict[AgentID, Agent] = {}
         self._adj: dict[AgentID, set[AgentID]] = {}
         self._version = 0  # bumped whenever edges change, so contexts can be rebuilt
@@ -52,6 +75,8 @@ class Network:
         self._order_version = -1
         self._neighbour_cache: dict[AgentID, list[AgentID]] = {}
         self.add_agents(agents or [])
+        if connections is not None:
+            self.add_connections_from(connections)
 
     # ------------------------------------------------------------------ agents
     def add_agent(self, agent: Agent) -> None:
@@ -112,6 +137,19 @@ class Network:
         """Agents for which ``predicate(agent)`` is true."""
         return {i: a for i, a in self._agents.items() if predicate(a)}
 
+    # Phantom's documented names for the three queries above (same results, same order).
+    def get_actors_with_type(self, agent_type: type) -> dict[AgentID, Agent]:
+        """Phantom's name for :meth:`get_agents_with_type`."""
+        return self.get_agents_with_type(agent_type)
+
+    def get_actors_without_type(self, agent_type: type) -> dict[AgentID, Agent]:
+        """Phantom's name for :meth:`get_agents_without_type`."""
+        return self.get_agents_without_type(agent_type)
+
+    def get_actors_where(self, predicate: Callable[[Agent], bool]) -> dict[AgentID, Agent]:
+        """Phantom's name for :meth:`get_agents_where`."""
+        return self.get_agents_where(predicate)
+
     def check_usable(self) -> None:
         """Raise :class:`NetworkError` unless an environment can run on this network.
 
@@ -145,13 +183,14 @@ class Network:
 
     def add_connections_from(self, pairs: Iterable[tuple[AgentID, AgentID]]) -> None:
         """Connect every ``(id_a, id_b)`` pair."""
-        for pair in pairs:
-            try:
-                id_a, id_b = pair
-            except (TypeError, ValueError):
+        for pair in _as_iterable("add_connections_from", pairs):
+            if isinstance(pair, (tuple, list)) and len(pair) == 3:
                 raise NetworkError(
-                    f"add_connections_from expects (id_a, id_b) pairs, got {pair!r}"
-                ) from None
+                    f"add_connections_from got the triple {pair!r}; a ph.Network's edges "
+                    "always exist: pass (id_a, id_b) pairs, or use ph.StochasticNetwork for "
+                    "(id_a, id_b, rate) triples"
+                )
+            id_a, id_b = _pair(pair, "(id_a, id_b) pairs")
             self.add_connection(id_a, id_b)
 
     def add_connections_between(self, ids_a: Iterable[AgentID], ids_b: Iterable[AgentID]) -> None:
@@ -220,7 +259,9 @@ class Network:
         return MappingProxyType(self._agents)
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
-        """Called by the environment on every reset (static networks do nothing)."""
+        """Called by the environment on every reset (static networks do nothing).
+
+        Only the connections are reset here; the environment resets the agents."""
 
     # --------------------------------------------------------------- messages
     def send(
@@ -244,8 +285,8 @@ class Network:
         try:
             for receiver_id, payload in outgoing:
                 if receiver_id not in adjacent:
-                    self._raise_missing_edge(sender_id, receiver_id)
-                if payload._pz_restricted:
+                    self._missing_edge(sender_id, receiver_id)
+                if payload._pz_restricted and self.enforce_msg_payload_checks:
                     check_payload_types(payload, self._agents[sender_id], self._agents[receiver_id])
                 message = _tuple_new(Message, (sender_id, receiver_id, payload))
                 batch = pending.get(receiver_id)
@@ -282,11 +323,15 @@ class Network:
         shown = known if len(known) <= 10 else known[:10] + ["..."]
         return f"unknown agent id {agent_id!r}; the network has {shown}"
 
-    def _raise_missing_edge(self, sender_id: AgentID, receiver_id: AgentID) -> None:
+    def _missing_edge(self, sender_id: AgentID, receiver_id: AgentID) -> None:
+        """Raise for a message along a missing edge (unless connection errors are
+        ignored and the receiver exists)."""
         if receiver_id not in self._agents:
             raise NetworkError(
                 f"agent {sender_id!r} sent a message to {self._unknown(receiver_id)}"
             )
+        if self.ignore_connection_errors:
+            return
         raise NetworkError(
             f"agent {sender_id!r} cannot send a message to agent {receiver_id!r}: they are "
             f"not connected. Add network.add_connection({sender_id!r}, {receiver_id!r}) if "
@@ -294,60 +339,20 @@ class Network:
         )
 
 
-class StochasticNetwork(Network):
-    """A network whose edges exist with a probability, re-drawn on every reset.
+# -------------------------------------------------------------------- helpers
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise NetworkError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
-    ``add_connection(a, b, rate)`` makes the edge present in a fraction ``rate`` of
-    episodes. Draws come from the generator the environment passes to :meth:`reset`.
-    """
 
-    def __init__(
-        self, agents: Iterable[Agent] | None = None, resolver: Resolver | None = None
-    ) -> None:
-        self._rates: dict[tuple[AgentID, AgentID], float] = {}
-        super().__init__(agents, resolver)
+def _as_iterable(owner: str, items: Any) -> Iterable[Any]:
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise NetworkError(f"{owner} expects an iterable of connections, got {items!r}")
+    return items
 
-    def add_connection(self, id_a: AgentID, id_b: AgentID, rate: float = 1.0) -> None:
-        """Connect two agents with probability ``rate`` (0 <= rate <= 1) per episode."""
-        self._check_known(id_a, id_b)
-        if id_a == id_b:
-            raise NetworkError(f"cannot connect agent {id_a!r} to itself")
-        rate = float(rate)
-        if not 0.0 <= rate <= 1.0:
-            raise NetworkError(f"connection {id_a!r}-{id_b!r}: rate must be in [0, 1], got {rate}")
-        key = (id_a, id_b) if (id_b, id_a) not in self._rates else (id_b, id_a)
-        self._rates[key] = rate
-        if rate > 0.0:
-            super().add_connection(id_a, id_b)
 
-    def add_connections_between(
-        self, ids_a: Iterable[AgentID], ids_b: Iterable[AgentID], rate: float = 1.0
-    ) -> None:
-        """Connect every pair across the two groups with probability ``rate``."""
-        ids_b = list(ids_b)
-        for id_a in ids_a:
-            for id_b in ids_b:
-                self.add_connection(id_a, id_b, rate)
-
-    def connection_rate(self, id_a: AgentID, id_b: AgentID) -> float:
-        """The probability that the two agents are connected in an episode."""
-        return self._rates.get((id_a, id_b), self._rates.get((id_b, id_a), 0.0))
-
-    def reset(self, rng: np.random.Generator | None = None) -> None:
-        """Re-draw every edge; pass the episode's generator (the environment does)."""
-        if rng is None:
-            raise NetworkError(
-                "StochasticNetwork.reset needs the random generator to draw edges from: "
-                "call network.reset(np.random.default_rng(seed))"
-            )
-        for adjacent in self._adj.values():
-            adjacent.clear()
-        pairs = list(self._rates)
-        if pairs:
-            rates = np.fromiter((self._rates[p] for p in pairs), dtype=float, count=len(pairs))
-            present = rng.random(len(pairs)) < rates
-            for (id_a, id_b), keep in zip(pairs, present.tolist()):
-                if keep:
-                    self._adj[id_a].add(id_b)
-                    self._adj[id_b].add(id_a)
-        self._version += 1
+def _pair(item: Any, expected: str) -> tuple[AgentID, AgentID]:
+    if isinstance(item, (str, bytes)) or not isinstance(item, (tuple, list)) or len(item) != 2:
+        raise NetworkError(f"add_connections_from expects {expected}, got {item!r}")
+    return item[0], item[1]
