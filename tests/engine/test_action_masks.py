@@ -289,3 +289,13 @@ def test_staged_env_passes_pettingzoo_api_test_with_masks():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         api_test(StagedEnv(), num_cycles=20)
+
+
+def test_a_staged_aec_envs_first_turn_carries_its_mask_in_last_infos():
+    """The AEC form's first ``last()`` has the first actor's mask (from reset's infos)."""
+    env = StagedEnv()
+    env.reset(seed=0)
+    assert env.agent_selection == "A"
+    *_, info = env.last()
+    assert info["action_mask"].tolist() == [1, 1, 1, 1]
+    assert info["action_mask"].dtype == np.int8

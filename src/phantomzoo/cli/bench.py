@@ -28,6 +28,7 @@ from typing import Any, TypedDict
 import numpy as np
 from pettingzoo import ParallelEnv
 
+from ..engine.masks import sample_legal
 from ..errors import ConfigError
 from ..registry import make
 from ..types import AgentID
@@ -67,6 +68,7 @@ class RandomActions:
 
     def __init__(self, env: Any, seed: int, block_steps: int | None = None) -> None:
         possible = list(env.possible_agents)
+        self.env = env  # masked agents sample among their legal actions
         if not possible:
             raise ConfigError("the environment has no strategic agents to act")
         self.spaces = {agent: env.action_space(agent) for agent in possible}
@@ -88,7 +90,7 @@ class RandomActions:
         self, agents: Sequence[AgentID], observations: Mapping[AgentID, Any] | None = None
     ) -> dict[AgentID, Any]:
         if self.box is None:
-            return {agent: self.spaces[agent].sample() for agent in agents}
+            return {agent: sample_legal(self.env, agent, self.spaces[agent]) for agent in agents}
         if self.block is None or self.t >= self.steps:
             size = (self.steps, self.count, *self.box.shape)
             self.block = self.rng.uniform(self.box.low, self.box.high, size=size).astype(

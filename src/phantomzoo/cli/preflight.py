@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..engine.masks import sample_legal
 from ..errors import ConfigError, ManifestError, PhantomZooError
 from ..training.results import resolve_latest
 from .report import one_line
@@ -248,7 +249,7 @@ def _trial(env_id: str, config: dict[str, Any], seed: int) -> BaseException | No
         for agent_id in env.acting_agents:
             space = env.action_space(agent_id)
             space.seed(seed)
-            actions[agent_id] = space.sample()
+            actions[agent_id] = sample_legal(env, agent_id, space)
         _, rewards, *_ = env.acting_step(actions)
     except (PhantomZooError, *_CONSTRUCTOR_ERRORS) as exc:
         return exc if not isinstance(exc, PhantomZooError) else _Inconclusive(exc)

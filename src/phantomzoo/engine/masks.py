@@ -121,6 +121,17 @@ def split_mask(space: gym.Space[Any], mask: Any) -> Any:
     return mask
 
 
+def sample_legal(env: Any, agent_id: AgentID, space: gym.Space[Any] | None = None) -> Any:
+    """A random action of ``agent_id`` from ``space`` (its action space by default) that
+    its action mask allows now (any action for an unmasked agent or a non-phantomzoo env).
+    Seed ``space`` first for reproducible draws."""
+    space = env.action_space(agent_id) if space is None else space
+    engine = getattr(env, "engine", None)
+    if engine is not None and agent_id in engine.masked_agents:
+        return space.sample(mask=split_mask(space, engine.action_mask(agent_id)))
+    return space.sample()
+
+
 class ActionMasks:
     """The engine's mask path (a base of :class:`~phantomzoo.engine.core.Engine`)."""
 
