@@ -8,7 +8,8 @@
 **Options** (all optional):
 
 ====================  ==================================================================
-``algorithm``         ``"PPO"`` (default), ``"A2C"`` or ``"SAC"`` (Box actions only)
+``algorithm``         ``"PPO"`` (default; ``"MaskablePPO"`` for policies with action
+                      masks, see :mod:`.sb3_masks`), ``"A2C"`` or ``"SAC"`` (Box actions)
 ``algorithm_kwargs``  keywords of the SB3 algorithm (``learning_rate``, ``n_steps``,
                       ``batch_size``, ``gamma``, ...); PPO's ``n_steps`` defaults to about
                       2048 transitions per rollout over all of a policy's slots
@@ -73,7 +74,6 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3 import A2C, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger, configure
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.utils import set_random_seed
@@ -84,16 +84,22 @@ from phantomzoo.errors import ConfigError
 from phantomzoo.training import TrainingJob, TrainingResult
 from phantomzoo.training.trained import TrainedPolicies
 
+from . import sb3_masks as masks
 from . import sb3_vec as vec
-from ._common import Budget, TrainingLogger, history_row, option_names, validate_options
+from ._common import option_names, validate_options
+from ._masks import masked_policies
 from ._options import AT_LEAST_1, FLAG, MAPPING, MAX_SECONDS, Rule, choice, option
 from ._torch_state import torch_settings
 from .sb3_checkpoint import Checkpointer
 from .sb3_export import export_policy
+from .sb3_run import Control as _Control
+from .sb3_run import Run as _Run
 
 __all__ = ["ALGORITHMS", "OPTIONS", "SUPPORTS_CHECKPOINTS", "export_policy", "train"]
 
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"PPO": PPO, "A2C": A2C, "SAC": SAC}
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
+    "PPO": PPO, "A2C": A2C, "SAC": SAC, **masks.maskable_algorithms()
+}  # fmt: skip
 #: ph.train's checkpoint contract: periodic checkpoints, stop on SIGINT/SIGTERM, resume.
 SUPPORTS_CHECKPOINTS = True
 #: Same seed, same options, same env: the same weights and history (see "Seeding").
@@ -132,11 +138,22 @@ def check_options(options: dict[str, Any]) -> None:
     _option_settings(options)
 
 
-def _settings(job: TrainingJob) -> dict[str, Any]:
-    """Every option, checked, and the policies' spaces (see the module docs)."""
+def _settings(job: TrainingJob, masked: dict[str, int]) -> dict[str, Any]:
+    """Every option, checked, each policy's algorithm (``masked``: the policies with
+    action masks) and the policies' spaces (see the module docs)."""
     cfg = _option_settings(job.options)
+    cfg["algorithms"] = masks.algorithms(job.options, cfg["algorithm"], job.mapping.learnt, masked)
+    for name in set(cfg["algorithms"].values()) - {cfg["algorithm"]}:
+        _algorithm_kwargs(name, dict(cfg["kwargs"]))  # MaskablePPO's keywords
     for policy_id, spec in job.mapping.learnt.items():
         obs, act = spec.observation_space, spec.action_space
+        if cfg["algorithms"][policy_id] == masks.MASKABLE and not isinstance(
+            act, gym.spaces.Discrete
+        ):
+            raise ConfigError(
+                f"sb3: {masks.MASKABLE} needs Discrete actions but policy {policy_id!r} acts "
+                f"in {act}; use PPO, A2C or SAC for it"
+            )
         if not (isinstance(obs, gym.spaces.Box) and len(obs.shape) == 1):
             raise ConfigError(
                 f"sb3: policy {policy_id!r} observes {obs}; the sb3 backend (and MLPPolicy) "
@@ -212,89 +229,6 @@ def _normalize(value: Any) -> dict[str, Any] | None:
     return value or None
 
 
-# ------------------------------------------------------------------ budget, logging
-class _Run:
-    """Budget used (agent-steps, iterations, seconds), progress bar, TensorBoard, history."""
-
-    def __init__(self, job: TrainingJob, max_seconds: float | None, source: Any) -> None:
-        self.budget = budget = Budget(job.timesteps, job.iterations, max_seconds)
-        self.by_steps = budget.by_steps
-        unit = "step" if budget.by_steps else "iter"
-        policy_ids = list(job.mapping.policies)
-        self.logger = TrainingLogger(job.results_dir, policy_ids, budget.total, unit, job.progress)
-        self.source = source
-        self.last_record = 0
-        self.history: list[dict[str, Any]] = []
-        self.recent: list[dict[str, Any]] = []  # episodes finished since the last row
-
-    # The counters live in the budget (a checkpoint saves and restores them).
-    steps = property(
-        lambda self: self.budget.steps, lambda self, v: setattr(self.budget, "steps", v)
-    )
-    iterations = property(
-        lambda self: self.budget.iterations_done,
-        lambda self, v: setattr(self.budget, "iterations_done", v),
-    )
-    started = property(
-        lambda self: self.budget.started, lambda self, v: setattr(self.budget, "started", v)
-    )
-
-    def seconds(self) -> float:
-        return self.budget.seconds()
-
-    def fraction(self) -> float:
-        return self.budget.fraction()
-
-    def done(self) -> bool:
-        return self.budget.done()
-
-    def out_of_time(self) -> bool:
-        return self.budget.out_of_time()
-
-    def step(self) -> None:
-        """Count new agent-steps; log finished episodes."""
-        steps = self.source.agent_steps
-        if self.by_steps:  # the bar stops at its total (the last update may overshoot it)
-            cap = self.budget.timesteps
-            self.logger.advance(min(steps, cap) - min(self.steps, cap))
-        self.steps = steps
-        for summary in self.source.drain():
-            self.logger.episode(summary, steps)
-            self.recent.append(summary)
-
-    def record(self, policy_id: str) -> None:
-        """Append a history row (:mod:`._budget`) for the episodes since the last one,
-        plus ``policy``: the policy that was learning."""
-        self.last_record = self.steps
-        row = history_row(self.budget, self.recent, self.logger.mean_returns())
-        self.history.append({**row, "policy": policy_id})
-        self.recent = []
-        rate = self.steps / max(self.seconds(), 1e-9)
-        self.logger.scalar("time/agent_steps_per_second", rate, self.steps)
-
-
-class _Control(BaseCallback):
-    """Hooks one model into the run: counting, logging, budget and checkpoint checks."""
-
-    def __init__(self, policy_id: str, on_policy: bool, run: _Run, ckpt: Checkpointer) -> None:
-        super().__init__()
-        self.policy_id, self.on_policy, self.run, self.ckpt = policy_id, on_policy, run, ckpt
-
-    def _on_step(self) -> bool:
-        self.run.step()
-        if not self.on_policy and self.ckpt.maybe_save():  # off-policy: no update boundary
-            return False
-        return not self.run.out_of_time() and (self.on_policy or not self.run.done())
-
-    def _on_rollout_end(self) -> None:
-        run = self.run
-        run.iterations += 1
-        if not run.by_steps:
-            run.logger.advance(1)
-        if self.on_policy or run.steps - run.last_record >= 1000:
-            run.record(self.policy_id)
-
-
 # ----------------------------------------------------------------------- training
 def train(job: TrainingJob) -> TrainingResult:
     """Train every learnt policy of ``job`` with its own SB3 model (see module docs)."""
@@ -303,8 +237,10 @@ def train(job: TrainingJob) -> TrainingResult:
 
 
 def _train(job: TrainingJob) -> TrainingResult:
-    mapping, cfg = job.mapping, _settings(job)
-    misfits = vec.supersuit_misfits(job.make_env(), mapping)
+    mapping, probe = job.mapping, job.make_env()
+    masked = masked_policies(probe, mapping)
+    cfg = _settings(job, masked)
+    misfits = vec.supersuit_misfits(probe, mapping)
     if misfits and cfg["vec_env"] == "supersuit":
         raise ConfigError(
             f"sb3: vec_env='supersuit' cannot be used here: {'; '.join(misfits)}. SuperSuit's "
@@ -321,6 +257,9 @@ def _train(job: TrainingJob) -> TrainingResult:
     else:
         source = vec.EnvPool(job.make_env, mapping, cfg["n_envs"], job.seed, job.metrics)
         venvs = {p: vec.PolicyVecEnv(source, p, codecs[p]) for p in mapping.learnt}
+    for policy_id, name in cfg["algorithms"].items():
+        if name == masks.MASKABLE:
+            venvs[policy_id] = _masked_vec_env(source, venvs[policy_id], policy_id, masked, codecs)
     fixed = {p: s.build_fixed() for p, s in mapping.fixed.items()}
     run = _Run(job, cfg["max_seconds"], source)
     models: dict[str, BaseAlgorithm] = {}
@@ -336,9 +275,9 @@ def _train(job: TrainingJob) -> TrainingResult:
             models[policy_id] = model
         if not supersuit:
             for policy_id, policy in fixed.items():
-                source.actors[policy_id] = lambda obs, p=policy: p.compute_actions(list(obs))
+                source.actors[policy_id] = masks.fixed_actor(policy, policy_id)
             for policy_id, model in models.items():
-                source.actors[policy_id] = _model_actor(model, codecs[policy_id])
+                source.actors[policy_id] = masks.model_actor(model, codecs[policy_id])
         if job.resume is not None:
             ckpt.restore(job.resume)
         _alternate(models, run, cfg["turn"], ckpt)
@@ -367,8 +306,8 @@ def _export(
 def _build_model(
     job: TrainingJob, policy_id: str, cfg: dict[str, Any], venv: Any, k: int
 ) -> BaseAlgorithm:
-    kwargs = dict(cfg["kwargs"])
-    if cfg["algorithm"] == "PPO" and "n_steps" not in kwargs:
+    kwargs, name = dict(cfg["kwargs"]), cfg["algorithms"][policy_id]
+    if name in ("PPO", masks.MASKABLE) and "n_steps" not in kwargs:
         kwargs["n_steps"] = max(16, -(-2048 // venv.num_envs))
     if cfg["normalize"] is not None:
         with vec.quiet_render_mode():
@@ -377,11 +316,11 @@ def _build_model(
     # vector env lacks; the env copies are seeded from job.seed by the adapters.
     set_random_seed(job.seed + k)
     try:
-        model = ALGORITHMS[cfg["algorithm"]](
+        model = ALGORITHMS[name](
             "MlpPolicy", venv, policy_kwargs=cfg["policy_kwargs"] or None, device="cpu", **kwargs
         )
     except (TypeError, ValueError, AssertionError) as exc:
-        raise ConfigError(f"sb3: cannot build {cfg['algorithm']} for {policy_id!r}: {exc}") from exc
+        raise ConfigError(f"sb3: cannot build {name} for {policy_id!r}: {exc}") from exc
     model.action_space.seed(job.seed + k)
     folder = job.results_dir / "tensorboard" / f"sb3_{policy_id}"
     logger = configure(str(folder), ["tensorboard"]) if cfg["sb3_logging"] else Logger(None, [])
@@ -439,14 +378,14 @@ def _alternate(
         run.record(last)
 
 
-def _model_actor(model: BaseAlgorithm, codec: vec.ActionCodec):
-    """A frozen learnt policy acting (stochastically) while another one learns."""
-
-    def act(observations: np.ndarray) -> list[Any]:
-        vec_normalize = model.get_vec_normalize_env()
-        obs = observations.astype(np.float32)
-        if vec_normalize is not None:
-            obs = vec_normalize.normalize_obs(obs)
-        return codec.to_env(model.predict(obs, deterministic=False)[0])
-
-    return act
+def _masked_vec_env(
+    source: Any, venv: Any, policy_id: str, masked: dict[str, int], codecs: dict[str, Any]
+) -> masks.MaskedVecEnv:
+    """``venv`` with the ``action_masks()`` MaskablePPO reads (see :mod:`.sb3_masks`)."""
+    size = masked.get(policy_id) or int(codecs[policy_id].sb3_space.n)
+    if isinstance(source, vec.EnvPool):
+        rows = masks.pool_mask_rows(source, policy_id, size)
+    else:
+        rows = masks.supersuit_mask_rows(source.trackers, size)
+    with vec.quiet_render_mode():
+        return masks.MaskedVecEnv(venv, rows)

@@ -1,6 +1,7 @@
 """Export of Stable-Baselines3 models as NumPy :class:`~phantomzoo.training.trained.MLPPolicy`.
 
-PPO/A2C: ``mlp_extractor.policy_net`` + ``action_net`` (+ ``log_std`` for Box actions).
+PPO/A2C (and sb3-contrib's MaskablePPO): ``mlp_extractor.policy_net`` + ``action_net``
+(+ ``log_std`` for Box actions).
 SAC acts deterministically with ``tanh(mu(latent_pi(obs)))``, so ``mu`` becomes a last
 tanh hidden layer with an identity head (hence tanh hidden layers only). ``VecNormalize``
 observation statistics become ``obs_mean``/``obs_var``/``obs_clip``.
@@ -20,6 +21,7 @@ from phantomzoo.errors import ConfigError
 from phantomzoo.training.trained import MLPPolicy
 
 from . import sb3_vec as vec
+from .sb3_masks import is_maskable
 
 
 def _linears(seq: nn.Module, where: str) -> tuple[list[nn.Linear], str | None]:
@@ -48,7 +50,7 @@ def export_policy(
     """An SB3 model's deterministic policy as a NumPy :class:`MLPPolicy` (see module docs).
 
     Args:
-        model: A PPO, A2C or SAC model with an ``MlpPolicy`` (optionally trained on a
+        model: A PPO, MaskablePPO, A2C or SAC model with an ``MlpPolicy`` (optionally trained on a
             ``VecNormalize`` env, whose observation statistics are exported too).
         observation_space: The env's observation space for the policy.
         action_space: The env's action space; SB3 must have seen it as
@@ -59,9 +61,10 @@ def export_policy(
         ConfigError: for a model, layer or activation MLPPolicy cannot express.
     """
     policy, name, log_std = model.policy, type(model).__name__, None
-    if not isinstance(model, (PPO, A2C, SAC)):
-        raise ConfigError(f"sb3: cannot export {name} models; export PPO, A2C or SAC")
-    if isinstance(model, (PPO, A2C)):
+    actor_critic = isinstance(model, (PPO, A2C)) or is_maskable(model)
+    if not (actor_critic or isinstance(model, SAC)):
+        raise ConfigError(f"sb3: cannot export {name} models; export PPO, MaskablePPO, A2C or SAC")
+    if actor_critic:
         extractor = policy.features_extractor
         hidden, act = _linears(policy.mlp_extractor.policy_net, f"{name} policy_net")
         layers, head = [_wb(layer) for layer in hidden], _wb(policy.action_net)

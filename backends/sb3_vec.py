@@ -55,11 +55,13 @@ from phantomzoo.training.mapping import PolicyMapping
 from phantomzoo.types import AgentID
 
 from ._common import ActionCodec, EpisodeTracker
+from ._masks import record_masks
 
 __all__ = ["ActionCodec", "EnvPool", "PolicyVecEnv", "supersuit_vec_env", "supersuit_misfits"]
 
-#: ``actor(observations of shape (n, obs_dim)) -> n env actions``.
-Actor = Callable[[np.ndarray], Sequence[Any]]
+#: ``actor(observations of shape (n, obs_dim), masks: n masks or None, or None) -> n
+#: env actions`` (masks only when some of the agents are masked).
+Actor = Callable[[np.ndarray, Any], Sequence[Any]]
 _MAX_EPISODES_WITHOUT_DECISION = 1000
 
 
@@ -78,6 +80,7 @@ class _Copy:
         self.reward: dict[AgentID, float] = {}  # learner agents: reward since last report
         self.credit: set[AgentID] = set()  # learner agents whose last action is this episode's
         self.decisions: dict[AgentID, int] = {}
+        self.masks: dict[AgentID, np.ndarray] = {}  # latest action masks, from the infos
         self.idle_episodes = 0
 
 
@@ -194,8 +197,9 @@ class EnvPool:
     # ------------------------------------------------------------ internals
     def _reset(self, copy: _Copy) -> None:
         seed = int(copy.seeds.integers(2**31 - 1))
-        obs, _ = copy.env.acting_reset(seed=seed)
-        copy.obs = dict(obs)
+        obs, infos = copy.env.acting_reset(seed=seed)
+        copy.obs, copy.masks = dict(obs), {}
+        record_masks(copy.masks, infos)
         copy.dead, copy.credit, copy.decisions = {}, set(), {}
         copy.tracker.start()
 
@@ -217,7 +221,9 @@ class EnvPool:
                 ready.append(copy)
             for policy_id, wanted in requests.items():
                 batch = np.stack([np.asarray(cp.obs[a]) for cp, a in wanted])
-                for (cp, agent), action in zip(wanted, self.actors[policy_id](batch)):
+                masks = [cp.masks.get(a) for cp, a in wanted]
+                masks = masks if any(m is not None for m in masks) else None
+                for (cp, agent), action in zip(wanted, self.actors[policy_id](batch, masks)):
                     cp.pending[agent] = action
             for copy in ready:
                 self._act(copy, learner)
@@ -229,8 +235,9 @@ class EnvPool:
         actions, copy.pending = copy.pending, {}
         if any(self.policy_of[a] == learner for a in actions):
             copy.idle_episodes = 0
-        obs, rewards, terminations, truncations, _ = env.acting_step(actions)
+        obs, rewards, terminations, truncations, infos = env.acting_step(actions)
         copy.obs.update(obs)
+        record_masks(copy.masks, infos)
         copy.tracker.step(env, rewards, stage)
         for agent, reward in rewards.items():
             if agent in copy.credit:
@@ -326,6 +333,8 @@ class TrackedParallelEnv(BaseParallelWrapper):
         self.seeds = np.random.default_rng(0)
         self.finished: list[dict[str, Any]] = []
         self.agent_steps = 0
+        self.order = list(env.possible_agents)  # SuperSuit's slot order
+        self.masks: dict[AgentID, np.ndarray] = {}  # latest action masks, from the infos
 
     def seed_episodes(self, seed: int) -> None:
         """Restart the wrapper's own episode seeds from ``seed``."""
@@ -338,6 +347,8 @@ class TrackedParallelEnv(BaseParallelWrapper):
         if seed is None:
             seed = int(self.seeds.integers(2**31 - 1))
         out = self.env.reset(seed=seed, options=options)
+        self.masks = {}
+        record_masks(self.masks, out[1])
         self.agents = list(self.env.agents)
         self.tracker.start()
         return out
@@ -346,6 +357,7 @@ class TrackedParallelEnv(BaseParallelWrapper):
         ids = list(actions)
         env_actions = dict(zip(ids, self.codec.to_env(np.stack([actions[i] for i in ids]))))
         obs, rewards, terms, truncs, infos = self.env.step(env_actions)
+        record_masks(self.masks, infos)
         self.agent_steps += len(ids)
         self.tracker.step(self.env, rewards)
         self.agents = list(self.env.agents)
