@@ -27,7 +27,13 @@ MAX_RANGE_VALUES = 1_000_000
 
 
 class Range(ABC):
-    """Base class of ranges: a finite, ordered list of values."""
+    """Base class of ranges: a finite, ordered list of values.
+
+    Attributes:
+        name: Optional label (Phantom's ``name=``), shown in the repr.
+    """
+
+    name: str | None = None
 
     @abstractmethod
     def values(self) -> list[Any]:
@@ -50,10 +56,23 @@ def _check_count(owner: str, count: float) -> None:
 
 
 class UniformRange(Range):
-    """Evenly spaced values from ``start`` up to (not including) ``end``, by ``step``."""
+    """Evenly spaced values from ``start`` up to (not including) ``end``, by ``step``.
 
-    def __init__(self, start: float, end: float, step: float = 1.0) -> None:
-        name = "UniformRange"
+    ``name`` labels the range; ``dtype`` (a NumPy dtype, optional) is the type of the
+    values, as in ``np.arange``.
+    """
+
+    def __init__(
+        self,
+        start: float,
+        end: float,
+        step: float = 1.0,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        owner = type(self).__name__
+        self.name, self.dtype = _check_name(owner, name), _check_dtype(owner, dtype)
+        name = owner
         start_f = pc.number(SamplerError, name, "start", start, finite=True)
         end_f = pc.number(SamplerError, name, "end", end, finite=True)
         step_f = pc.number(SamplerError, name, "step", step, finite=True)
@@ -70,17 +89,25 @@ class UniformRange(Range):
         self.start, self.end, self.step = start, end, step
 
     def values(self) -> list[Any]:
-        return np.arange(self.start, self.end, self.step).tolist()
+        return np.arange(self.start, self.end, self.step, dtype=self.dtype).tolist()
 
     def __repr__(self) -> str:
-        return f"UniformRange({self.start}, {self.end}, {self.step})"
+        return f"{type(self).__name__}({self.start}, {self.end}, {self.step}{_name_repr(self)})"
 
 
 class LinspaceRange(Range):
-    """``n`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``n`` evenly spaced values from ``start`` to ``end`` inclusive.
 
-    def __init__(self, start: float, end: float, n: int) -> None:
-        name = "LinspaceRange"
+    ``name`` labels the range; ``dtype`` (a NumPy dtype, optional) is the type of the
+    values, as in ``np.linspace``.
+    """
+
+    def __init__(
+        self, start: float, end: float, n: int, name: str | None = None, dtype: Any = None
+    ) -> None:
+        owner = type(self).__name__
+        self.name, self.dtype = _check_name(owner, name), _check_dtype(owner, dtype)
+        name = owner
         pc.number(SamplerError, name, "start", start, finite=True)
         pc.number(SamplerError, name, "end", end, finite=True)
         if not pc.is_int(n) or n < 1:
@@ -89,16 +116,34 @@ class LinspaceRange(Range):
         self.start, self.end, self.n = start, end, int(n)
 
     def values(self) -> list[Any]:
-        return np.linspace(self.start, self.end, self.n).tolist()
+        return np.linspace(self.start, self.end, self.n, dtype=self.dtype).tolist()
 
     def __repr__(self) -> str:
-        return f"LinspaceRange({self.start}, {self.end}, {self.n})"
+        return f"{type(self).__name__}({self.start}, {self.end}, {self.n}{_name_repr(self)})"
+
+
+class UnitArrayUniformRange(UniformRange):
+    """:class:`UniformRange` whose values are shape-``(1,)`` arrays (``np.array([x])``).
+
+    Useful when the swept field feeds a ``Box(shape=(1,))`` observation directly.
+    """
+
+    def values(self) -> list[Any]:
+        return [np.array([x]) for x in np.arange(self.start, self.end, self.step, dtype=self.dtype)]
+
+
+class UnitArrayLinspaceRange(LinspaceRange):
+    """:class:`LinspaceRange` whose values are shape-``(1,)`` arrays (``np.array([x])``)."""
+
+    def values(self) -> list[Any]:
+        return [np.array([x]) for x in np.linspace(self.start, self.end, self.n, dtype=self.dtype)]
 
 
 class ListRange(Range):
     """An explicit, ordered list of values (not a string, not a set; no NaN)."""
 
-    def __init__(self, values: Sequence[Any]) -> None:
+    def __init__(self, values: Sequence[Any], name: str | None = None) -> None:
+        self.name = _check_name("ListRange", name)
         self._values = pc.ordered_sequence(SamplerError, "ListRange", "values", values)
         if not self._values:
             raise SamplerError("ListRange: values must not be empty")
@@ -111,4 +156,28 @@ class ListRange(Range):
         return list(self._values)
 
     def __repr__(self) -> str:
-        return f"ListRange({self._values!r})"
+        return f"ListRange({self._values!r}{_name_repr(self)})"
+
+
+def _check_name(owner: str, name: Any) -> str | None:
+    if name is not None and not isinstance(name, str):
+        raise SamplerError(f"{owner}: name must be a string or None, got {name!r}")
+    return name
+
+
+def _check_dtype(owner: str, dtype: Any) -> Any:
+    if dtype is None:
+        return None
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise SamplerError(
+            f"{owner}: dtype must be a NumPy dtype such as float or 'int64', got {dtype!r}"
+        ) from None
+    if resolved.kind not in "iuf":
+        raise SamplerError(f"{owner}: dtype must be an integer or float dtype, got {resolved}")
+    return resolved
+
+
+def _name_repr(rng: Range) -> str:
+    return "" if rng.name is None else f", name={rng.name!r}"

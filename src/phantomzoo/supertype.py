@@ -22,11 +22,12 @@ import dataclasses
 import math
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from .errors import SupertypeError
 from .ranges import Range
-from .samplers import Sampler, Shared
+from .samplers import Sampler, Shared, draw_value
 
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 
@@ -47,12 +48,16 @@ class Supertype:
         return dataclasses.fields(self)
 
     def sample(
-        self, rng: np.random.Generator, shared_draws: dict[int, Any] | None = None
+        self,
+        rng: np.random.Generator | None = None,
+        shared_draws: dict[int, Any] | None = None,
     ) -> Supertype:
         """A new instance with every sampler replaced by a draw from ``rng``.
 
         Args:
-            rng: The generator to draw from.
+            rng: The generator to draw from. The environment passes the episode's seeded
+                one. Omitted (Phantom's ``supertype.sample()``), the draws come from a
+                fresh **unseeded** generator and differ from run to run.
             shared_draws: Draws of :class:`~phantomzoo.samplers.Shared` samplers made so
                 far this episode, keyed by ``id``; filled in as new ones are drawn.
 
@@ -60,6 +65,13 @@ class Supertype:
             SupertypeError: if a field holds a range, or a draw does not fit the shape
                 or bounds its sampler declared (the field is named).
         """
+        if rng is None:
+            rng = np.random.default_rng()
+        elif not isinstance(rng, np.random.Generator):
+            raise SupertypeError(
+                f"{type(self).__name__}.sample(rng): rng must be a numpy Generator, got "
+                f"{rng!r}; pass np.random.default_rng(seed), or nothing for an unseeded draw"
+            )
         shared_draws = {} if shared_draws is None else shared_draws
         values = {}
         for field in self._fields():
@@ -69,18 +81,17 @@ class Supertype:
                     f"{type(self).__name__}.{field.name} holds a range ({value!r}); ranges "
                     "are swept by rollouts, not drawn on reset. Use a sampler for training."
                 )
-            if isinstance(value, Shared):
-                key = id(value)
-                if key not in shared_draws:
-                    shared_draws[key] = self._draw(field.name, value, rng)
-                value = shared_draws[key]
-            elif isinstance(value, Sampler):
-                value = self._draw(field.name, value, rng)
+            if isinstance(value, Sampler):
+                value = self._draw(field.name, value, rng, shared_draws)
             values[field.name] = value
         return dataclasses.replace(self, **values)  # type: ignore[type-var]
 
-    def _draw(self, name: str, sampler: Sampler, rng: np.random.Generator) -> Any:
-        value = sampler.sample(rng)
+    def _draw(
+        self, name: str, sampler: Sampler, rng: np.random.Generator, shared: dict[int, Any]
+    ) -> Any:
+        if isinstance(sampler, Shared) and id(sampler) in shared:
+            return shared[id(sampler)]  # checked when first drawn
+        value = draw_value(sampler, rng, shared)
         problem = sampler.check_draw(value)
         if problem is not None:
             raise SupertypeError(f"{type(self).__name__}.{name}: {sampler!r} {problem}")
@@ -133,6 +144,43 @@ class Supertype:
             np.concatenate(highs).astype(np.float32),
         )
 
+    def to_obs_space_compatible_type(self) -> dict[str, Any]:
+        """The type's fields as values of :meth:`to_obs_space` (Phantom's helper).
+
+        Numbers become float32 arrays of shape ``(1,)``, arrays float32 arrays, lists
+        lists, tuples tuples and dicts dicts, converted recursively, so that
+        ``t.to_obs_space().contains(t.to_obs_space_compatible_type())``.
+
+        Raises:
+            TypeConversionError: naming the field that is not numeric (a string,
+                ``None``, an object) or is still a sampler or range.
+        """
+        return {f.name: _compatible(self, f.name, getattr(self, f.name)) for f in self._fields()}
+
+    def to_obs_space(self, low: float = -math.inf, high: float = math.inf) -> gym.spaces.Dict:
+        """A ``Dict`` space with one entry per field, every box spanning ``[low, high]``.
+
+        Numbers give ``Box(low, high, (1,))``, arrays a box of their shape, lists and
+        tuples a ``Tuple`` and dicts a ``Dict``, recursively (Phantom's layout). On a
+        supertype, a sampler field gives a box of the sampler's shape (``(1,)`` for one
+        number), so the space can be built before the first draw.
+
+        Raises:
+            TypeConversionError: naming a field that cannot be part of a space, or if
+                ``low``/``high`` are not numbers with ``low <= high``.
+        """
+        low, high = _space_range(type(self).__name__, low, high)
+        return gym.spaces.Dict(
+            {f.name: _space(self, f.name, getattr(self, f.name), low, high) for f in self._fields()}
+        )
+
+
+class TypeConversionError(SupertypeError, ValueError):
+    """A supertype's field cannot be turned into an observation space or its values.
+
+    Also a ``ValueError``, which is what Phantom raises for the same mistake.
+    """
+
 
 _CHECKED: set[type] = set()  # classes that passed (a class is checked once: sampled every reset)
 
@@ -180,3 +228,89 @@ def _flatten(owner: str, name: str, value: Any) -> np.ndarray:
             "give it a number"
         )
     return array
+
+
+# -------------------------------------------------- observation-space conversion
+def _space_range(owner: str, low: Any, high: Any) -> tuple[float, float]:
+    out = []
+    for label, bound in (("low", low), ("high", high)):
+        if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.number)):
+            raise TypeConversionError(
+                f"{owner}.to_obs_space: {label} must be a number, got {bound!r}"
+            )
+        if math.isnan(bound):
+            raise TypeConversionError(f"{owner}.to_obs_space: {label} must not be NaN")
+        out.append(float(bound))
+    if out[0] > out[1]:
+        raise TypeConversionError(
+            f"{owner}.to_obs_space: low ({low}) must be <= high ({high}); swap them"
+        )
+    return out[0], out[1]
+
+
+def _not_convertible(owner: Supertype, name: str, value: Any, what: str) -> TypeConversionError:
+    return TypeConversionError(
+        f"{type(owner).__name__}.{name} = {value!r} ({type(value).__name__}) cannot be "
+        f"converted into {what}: only numbers, numeric arrays, and lists, tuples and dicts "
+        "of them can; encode other fields yourself (e.g. with an Encoder)"
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number, np.bool_))
+
+
+def _numeric_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS
+
+
+def _compatible(owner: Supertype, name: str, value: Any) -> Any:
+    """``value`` in the form :meth:`Supertype.to_obs_space` holds it."""
+    if isinstance(value, (Sampler, Range)):
+        raise TypeConversionError(
+            f"{type(owner).__name__}.{name} is still a sampler or range ({value!r}); "
+            "convert a sampled type (agent.type after reset, or supertype.sample(rng))"
+        )
+    if isinstance(value, dict):
+        return {k: _compatible(owner, f"{name}[{k!r}]", v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_compatible(owner, f"{name}[{i}]", v) for i, v in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    if _is_number(value):
+        return np.array([value], dtype=np.float32)
+    if _numeric_array(value):
+        return value.astype(np.float32)
+    raise _not_convertible(owner, name, value, "an observation value")
+
+
+def _space(owner: Supertype, name: str, value: Any, low: float, high: float) -> gym.Space[Any]:
+    """The space of one field (see :meth:`Supertype.to_obs_space`)."""
+    if isinstance(value, Sampler):
+        if not _numeric_sampler(value):
+            raise _not_convertible(owner, name, value, "an observation space")
+        return gym.spaces.Box(low, high, value.shape or (1,), np.float32)
+    if isinstance(value, Range):
+        values = value.values()
+        return _space(owner, name, values[0], low, high)
+    if isinstance(value, dict):
+        return gym.spaces.Dict(
+            {k: _space(owner, f"{name}[{k!r}]", v, low, high) for k, v in value.items()}
+        )
+    if isinstance(value, (list, tuple)):
+        return gym.spaces.Tuple(
+            [_space(owner, f"{name}[{i}]", v, low, high) for i, v in enumerate(value)]
+        )
+    if _is_number(value):
+        return gym.spaces.Box(low, high, (1,), np.float32)
+    if _numeric_array(value):
+        return gym.spaces.Box(low, high, value.shape, np.float32)
+    raise _not_convertible(owner, name, value, "an observation space")
+
+
+def _numeric_sampler(sampler: Sampler) -> bool:
+    """False for samplers known to draw non-numbers (a DiscreteSampler of strings)."""
+    inner = sampler.sampler if isinstance(sampler, Shared) else sampler
+    values = getattr(inner, "values", None)
+    if isinstance(values, list):
+        return all(_is_number(v) or _numeric_array(np.asarray(v)) for v in values)
+    return True
