@@ -1,5 +1,7 @@
-"""Phantom-compatible call styles (``ph.utils.rllib.train`` / ``rollout`` / ``evaluate_policy``)."""
+"""Phantom-compatible call styles: ``ph.utils.rllib.train`` / ``rollout`` /
+``evaluate_policy`` and the ``ph.utils.rollout`` module (``Rollout``, ``Step``,
+``AgentStep``, ``rollouts_to_dataframe``, ``rollouts_to_jsonl``)."""
 
-from . import rllib
+from . import rllib, rollout
 
-__all__ = ["rllib"]
+__all__ = ["rllib", "rollout"]

@@ -3,11 +3,21 @@
 ``train`` runs :func:`phantomzoo.train` with the RLlib backend; ``rollout`` and
 ``evaluate_policy`` load the policies a training run saved (from any backend) and call
 :func:`phantomzoo.rollout` / :func:`phantomzoo.evaluate_policy`. Nothing here imports
-Ray: the backend is loaded only when ``train`` runs.
+Ray: the backend is loaded only when ``train`` runs (and Ray rollout workers only when
+``rollout(num_workers=N)`` runs).
+
+Where runs go, as in Phantom: without ``results_dir`` a run is written to
+``~/ray_results/[<tune_config name>/]PPO_<env>_<time>``, so that
+``rollout(directory="~/ray_results/<name>/LATEST")`` (or just ``"<name>/LATEST"``: a
+relative directory that does not exist here is looked up under ``~/ray_results``) finds
+the newest. ``phantomzoo.train`` keeps its own default (``results/<env>-<backend>-<time>``).
+A given ``results_dir`` is the run's own directory; ``<results_dir>/LATEST`` then means
+that run.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +29,7 @@ from ..experiments.rollout import rollout as _rollout
 from ..metrics import Metric
 from ..training.api import TrainingResult
 from ..training.api import train as _train
-from ..training.results import holds_policies, policies_dir, resolve_latest
+from ..training.results import LATEST, holds_policies, policies_dir, resolve_latest
 from ..training.trained import load_policies
 from .rllib_keys import translate as translate_rllib_config
 
@@ -46,8 +56,9 @@ def train(
     ``sgd_minibatch_size``, ``num_sgd_iter``, ``lambda``, ...) are translated to RLlib
     2.60's names and removed ones refused (:mod:`phantomzoo.utils.rllib_keys`). Old
     Phantom scripts may pass
-    ``tune_config={"name": ..., "stop": {"training_iteration": N}}`` (``name`` becomes the
-    results sub-directory).
+    ``tune_config={"name": ..., "stop": {"training_iteration": N}}``. Without
+    ``results_dir`` the run goes to ``~/ray_results/[<name>/]PPO_<env>_<time>`` (see
+    the module docs).
     ``checkpoint_freq=N`` saves a checkpoint every N training iterations (``0``: none; on top of the
     periodic and final checkpoints of :func:`phantomzoo.train`, see
     :mod:`phantomzoo.training.checkpoint`); a run stopped by SIGINT/SIGTERM continues with
@@ -73,8 +84,8 @@ def train(
         raise ConfigError(
             "give iterations=... (or tune_config={'stop': {'training_iteration': N}})"
         )
-    if results_dir is None and "name" in tune:
-        results_dir = Path("results") / str(tune["name"])
+    if results_dir is None:
+        results_dir = phantom_results_dir(env_class, tune.get("name"))
     options: dict[str, Any] = {}
     if checkpoint_freq is not None and _checkpoint_freq(checkpoint_freq) is not None:
         options["checkpoint_every_iterations"] = checkpoint_freq
@@ -117,6 +128,31 @@ def _checkpoint_freq(value: Any) -> int | None:
     return value or None
 
 
+def phantom_results_dir(env_class: Any, name: Any = None) -> Path:
+    """Phantom's default run directory: ``~/ray_results/[<name>/]PPO_<env>_<time>``
+    (with a ``-2``, ``-3``, ... suffix if that exists already). Nothing is created here.
+
+    Raises:
+        ConfigError: a ``tune_config`` name that is not a plain directory name.
+    """
+    base = Path("~/ray_results").expanduser()
+    if name is not None:
+        text = str(name)
+        if not text or text in (".", "..", LATEST) or "/" in text or "\\" in text:
+            raise ConfigError(
+                f"tune_config name {name!r} must be a plain directory name (no '/', not "
+                f"'.', '..' or {LATEST!r}): runs go to ~/ray_results/<name>/"
+            )
+        base = base / text
+    env_name = getattr(env_class, "__name__", None) or str(env_class).rpartition(":")[2]
+    stem = base / f"PPO_{env_name.replace('.', '_')}_{time.strftime('%Y-%m-%d_%H-%M-%S')}"
+    candidate, n = stem, 1
+    while candidate.exists():
+        n += 1
+        candidate = stem.with_name(f"{stem.name}-{n}")
+    return candidate
+
+
 def rollout(
     directory: str | Path,
     env_class: Any = None,
@@ -129,15 +165,44 @@ def rollout(
     record_messages: bool = False,
     show_progress_bar: bool = True,
     policy_inference_batch_size: int = 1,
+    explore: bool = False,
     seed: int = 0,
+    backend: str = "auto",
+    address: str | None = None,
 ) -> list[Rollout]:
     """Roll out the policies a training run saved in ``directory`` (Phantom style).
 
-    ``directory`` is the run's results directory (or its ``policies`` folder). Without
-    ``env_class`` the environment saved with the policies is used. ``num_workers``,
-    ``checkpoint`` and ``policy_inference_batch_size`` are accepted for compatibility;
-    inference is always batched across the episodes of a configuration.
+    ``directory`` is the run's results directory (or its ``policies`` folder, or
+    ``<runs>/LATEST``); see the module docs for ``~/ray_results``. Without ``env_class``
+    the environment saved with the policies is used.
+
+    ``num_workers=N`` plays on N workers (Ray when installed, else a process pool; see
+    :func:`phantomzoo.rollout`) with the same results as ``num_workers=0`` (this process).
+    Unlike Phantom, ``None`` means this process, not "one Ray worker per CPU but one":
+    starting Ray is never implicit. ``policy_inference_batch_size`` is the number of
+    repeats of a configuration played side by side with one batched policy call per
+    step (:func:`phantomzoo.rollout`'s ``batch_size``); it is also the work unit of a
+    worker. ``checkpoint`` is accepted for compatibility: the saved policies are those
+    of the end of training.
+
+    Raises:
+        ConfigError: ``num_workers`` or ``policy_inference_batch_size`` that is not a
+            count, a directory without trained policies, and whatever
+            :func:`phantomzoo.rollout` refuses.
     """
+    if num_workers is not None and (
+        isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0
+    ):
+        raise ConfigError(
+            f"num_workers must be None or an int >= 0 (0 or None: play in this process), got "
+            f"{num_workers!r}"
+        )
+    batch = policy_inference_batch_size
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ConfigError(
+            f"policy_inference_batch_size must be an int >= 1 (episodes played side by side), "
+            f"got {batch!r}"
+        )
     policies_dir = _policies_dir(directory)
     policies = load_policies(policies_dir)
     env = env_class
@@ -157,7 +222,12 @@ def rollout(
         record_messages=record_messages,
         seed=seed,
         custom_policy_mapping=custom_policy_mapping,
+        explore=explore,
         show_progress_bar=show_progress_bar,
+        num_workers=num_workers or 0,
+        backend=backend,
+        address=address,
+        batch_size=batch,
     )
 
 
@@ -175,7 +245,14 @@ def evaluate_policy(
 
 
 def _policies_dir(directory: str | Path) -> Path:
-    path = resolve_latest(directory)
+    path = Path(directory).expanduser()
+    if not path.is_absolute() and not (path.parent if path.name == LATEST else path).exists():
+        under_ray = Path("~/ray_results").expanduser() / path  # Phantom's relative form
+        if (under_ray.parent if path.name == LATEST else under_ray).exists():
+            path = under_ray
+    if path.name == LATEST and holds_policies(path.parent):
+        path = path.parent  # <results_dir>/LATEST, results_dir being one run (module docs)
+    path = resolve_latest(path)
     if holds_policies(path):
         return policies_dir(path)
     raise ConfigError(
