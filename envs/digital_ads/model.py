@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -12,11 +12,12 @@ import numpy as np
 import phantomzoo as ph
 from phantomzoo.engine.checks import check_level
 from phantomzoo.errors import ConfigError, NotResetError
-from phantomzoo.samplers import UniformFloatSampler
+from phantomzoo.samplers import Sampler, UniformFloatSampler
 from phantomzoo.validate import check_int
 
 from .._ids import PETTINGZOO, PHANTOM, check_agent_ids, learner_ids
 from .._pz import episode_length
+from .._supertypes import field_overrides, widen
 from .agents import (
     ADVERTISER_STAGE,
     AGE_SCALE,
@@ -96,6 +97,10 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             ``"pettingzoo"`` (``travel_0``, ``tech_0``, ...: PettingZoo's ``name_N``
             convention, one name per family, whose observation spaces differ); names
             only, the same seed plays the same episode.
+        agent_supertypes: Per-advertiser budgets, Phantom's way: ``{"TRAVEL1":
+            {"budget": 8.0}}`` or ``{"TRAVEL1": AdvertiserSupertype((5, 9))}`` (a
+            number, a ``(low, high)`` pair or a sampler, at least ``min_bid``); the
+            others keep their family's budget, and a family keeps one observation space.
 
     The global state (``env.state()``, for centralised critics only; advertisers
     observe only themselves and the user) is :meth:`global_state`.
@@ -128,6 +133,7 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
         max_cycles: int | None = None,
         render_mode: str | None = None,
         agent_ids: str = PHANTOM,
+        agent_supertypes: Mapping[str, Any] | None = None,
     ) -> None:
         num_steps = episode_length(OWNER, "num_steps", num_steps, 100, max_cycles, MAX_IMPRESSIONS)
         check_int(OWNER, "advertisers_per_family", advertisers_per_family, 1, MAX_PER_FAMILY)
@@ -173,18 +179,37 @@ class DigitalAdsEnv(ph.FiniteStateMachineEnv):
             connection_rate=connection_rate,
             agent_ids=agent_ids,
         )
+        if agent_supertypes is not None:  # recorded only when given
+            self.config["agent_supertypes"] = agent_supertypes
         self.num_impressions = int(num_steps)
         self.publisher_id = PUBLISHER_ID
         self.exchange_id = EXCHANGE_ID
         self.family_ids: dict[str, list[str]] = {}
         advertisers: list[AdvertiserAgent] = []
         for theme in THEMES:
-            supertype = AdvertiserSupertype(budget=UniformFloatSampler(*budgets[theme]))
-            ids = learner_ids(agent_ids, theme, int(advertisers_per_family))
-            self.family_ids[theme] = ids
+            self.family_ids[theme] = learner_ids(agent_ids, theme, int(advertisers_per_family))
+        own = field_overrides(
+            OWNER,
+            agent_supertypes,
+            [i for ids in self.family_ids.values() for i in ids],
+            AdvertiserSupertype,
+            "budget",
+            lambda value, name: _budget_sampler(value, name, min_bid),
+            None,
+        )
+        for theme, ids in self.family_ids.items():
+            family = UniformFloatSampler(*budgets[theme])
+            # one range per family (widened to its members' own), so one space per family
+            budget = widen({i: family if own.get(i) is None else own[i] for i in ids})
             advertisers.extend(
                 AdvertiserAgent(
-                    i, EXCHANGE_ID, theme, supertype, self.num_impressions, max_bid, min_bid
+                    i,
+                    EXCHANGE_ID,
+                    theme,
+                    AdvertiserSupertype(budget=budget[i]),
+                    self.num_impressions,
+                    max_bid,
+                    min_bid,
                 )
                 for i in ids
             )
@@ -302,3 +327,22 @@ def _check_budget(name: str, value: Any, min_bid: float) -> tuple[float, float]:
             f"got ({low:g}, {high:g})"
         )
     return (low, high)
+
+
+def _budget_sampler(value: Any, name: str, min_bid: float) -> Sampler | None:
+    """An advertiser's own budget: ``None`` (its family's), a number, a ``(low, high)``
+    pair or a sampler, never below ``min_bid``."""
+    if value is None:
+        return None
+    if isinstance(value, Sampler):
+        low = float(np.min(value.bounds()[0]))
+        if not low >= min_bid:
+            raise ConfigError(
+                f"digital_ads: {name} = {value!r} may draw {low:g}, below min_bid "
+                f"({min_bid:g}); bound (or clip) it to >= min_bid"
+            )
+        return value
+    if isinstance(value, (tuple, list)):
+        return UniformFloatSampler(*_check_budget(name, value, min_bid))
+    number = _check_number(name, value)
+    return UniformFloatSampler(*_check_budget(name, (number, number), min_bid))

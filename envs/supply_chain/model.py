@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 import phantomzoo as ph
+from phantomzoo.errors import ConfigError
+from phantomzoo.samplers import Sampler, UniformFloatSampler
 from phantomzoo.validate import check_bool, check_int, check_number, check_total_agents
 
 from .._ids import PETTINGZOO, PHANTOM, check_agent_ids
 from .._pz import episode_length, one_number
+from .._supertypes import field_overrides, widen
 
 #: Largest accepted values of the count arguments (far above the benchmarked 1000 shops;
 #: a network past :data:`MAX_AGENTS` would take minutes and gigabytes to build).
@@ -44,6 +49,13 @@ class StockResponse(ph.MsgPayload):
     """Factory --> Shop: units delivered."""
 
     size: int
+
+
+@dataclass
+class ShopSupertype(ph.Supertype):
+    """A shop's type when ``agent_supertypes`` is given: its cost of carry."""
+
+    cost_of_carry: float | Sampler
 
 
 class FactoryAgent(ph.Agent):
@@ -97,8 +109,9 @@ class ShopAgent(ph.StrategicAgent):
         max_order_size: int = 5,
         max_stock: int = 100,
         cost_of_carry: float = 0.1,
+        supertype: ShopSupertype | None = None,
     ) -> None:
-        super().__init__(agent_id)
+        super().__init__(agent_id, supertype=supertype)
         self.factory_id = factory_id
         self.max_stock = max_stock
         self.cost_of_carry = cost_of_carry
@@ -113,6 +126,8 @@ class ShopAgent(ph.StrategicAgent):
         self.action_space = gym.spaces.Box(low=0.0, high=float(max_stock), shape=(1,))
 
     def reset(self) -> None:
+        if self.type is not None:  # a typed shop: this episode's cost of carry
+            self.cost_of_carry = float(self.type.cost_of_carry)
         self.stock = 0
         self.sales = 0
         self.missed_sales = 0
@@ -174,6 +189,11 @@ class SupplyChainEnv(ph.PhantomEnv):
         num_steps: Steps per episode (tutorial: 100).
         cost_of_carry: Reward penalty per unit of stock held (tutorial: 0.1); a finite
             number >= 0.
+        agent_supertypes: Phantom's per-shop types, ``{"SHOP1": {"cost_of_carry": 0.2}}``
+            or ``{"SHOP1": ShopSupertype(UniformFloatSampler(0.1, 0.3))}`` (a number, a
+            ``(low, high)`` range or a sampler). Given (even ``{}``), every shop becomes
+            typed: its cost of carry is drawn each reset (a number: always that one) and
+            appended to its observation, within one range common to all shops.
         check_observations: Older debug switch of :class:`~phantomzoo.PhantomEnv`:
             ``True`` means ``checks="full"``.
         checks: Runtime checks, ``"first"`` (default), ``"full"`` or ``"off"`` (see
@@ -207,6 +227,7 @@ class SupplyChainEnv(ph.PhantomEnv):
         max_cycles: int | None = None,
         render_mode: str | None = None,
         agent_ids: str = PHANTOM,
+        agent_supertypes: Mapping[str, Any] | None = None,
     ) -> None:
         owner = "supply_chain"
         num_steps = episode_length(owner, "num_steps", num_steps, 100, max_cycles, MAX_STEPS)
@@ -229,6 +250,8 @@ class SupplyChainEnv(ph.PhantomEnv):
             cost_of_carry=cost_of_carry,
             agent_ids=agent_ids,
         )
+        if agent_supertypes is not None:  # recorded only when given
+            self.config["agent_supertypes"] = agent_supertypes
         factory_id = "WAREHOUSE"
         agents: list[ph.Agent] = [FactoryAgent(factory_id)]
         network_pairs = []
@@ -257,6 +280,8 @@ class SupplyChainEnv(ph.PhantomEnv):
             self.shop_ids.append(shop_id)
         network = ph.Network(agents)
         network.add_connections_from(network_pairs)
+        for shop_id, cost in shop_costs(agent_supertypes, self.shop_ids, cost_of_carry).items():
+            network[shop_id].supertype = ShopSupertype(cost_of_carry=cost)
         super().__init__(
             num_steps=num_steps,
             network=network,
@@ -274,3 +299,36 @@ class SupplyChainEnv(ph.PhantomEnv):
         parts = [self.network[i].encode_observation(None) for i in self.shop_ids]
         parts.append(np.array([self.current_step / self.num_steps], np.float32))
         return np.concatenate(parts)
+
+
+def shop_costs(agent_supertypes: Any, shop_ids: list[str], default: float) -> dict[str, Sampler]:
+    """Each shop's cost-of-carry sampler when ``agent_supertypes`` is given (else none):
+    its own value from it, else ``default``; one common range for all shops."""
+    if agent_supertypes is None:
+        return {}
+    own = field_overrides(
+        "supply_chain", agent_supertypes, shop_ids, ShopSupertype, "cost_of_carry", _cost, default
+    )
+    return widen(
+        {shop_id: own.get(shop_id, _cost(default, "cost_of_carry")) for shop_id in shop_ids}
+    )
+
+
+def _cost(value: Any, name: str) -> Sampler:
+    """A cost of carry as a sampler: a number ``c`` (``UniformFloatSampler(c, c)``, so the
+    type stays bounded), a ``(low, high)`` range or a sampler drawing values >= 0."""
+    owner = "supply_chain"
+    if isinstance(value, Sampler):
+        low = float(np.min(value.bounds()[0]))
+        if not low >= 0.0:
+            raise ConfigError(
+                f"{owner}: {name} = {value!r} may draw {low:g}; costs of carry are >= 0, so "
+                "bound (or clip) the sampler at 0"
+            )
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        low = check_number(owner, f"{name} low", value[0], low=0.0)
+        high = check_number(owner, f"{name} high", value[1], low=low)
+        return UniformFloatSampler(low, high)
+    number = check_number(owner, name, value, low=0.0)
+    return UniformFloatSampler(number, number)

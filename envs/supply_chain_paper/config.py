@@ -15,6 +15,9 @@ import numpy as np
 
 from phantomzoo.errors import ConfigError
 from phantomzoo.samplers import Sampler, UniformFloatSampler
+from phantomzoo.supertype import Supertype
+
+from .._supertypes import field_overrides, widen
 
 
 def as_number(name: str, value: Any) -> float:
@@ -49,29 +52,41 @@ def parse_prices(prices: Any, shop_ids: Sequence[str]) -> list[float]:
     return values
 
 
-def parse_cost(cost: Any) -> Sampler:
+def parse_cost(cost: Any, name: str = "cost_of_carry") -> Sampler:
     """The sampler of the cost of carry: a range, a fixed number or a sampler.
 
     A fixed cost becomes ``UniformFloatSampler(c, c)``: it keeps the appended type
     bounded in the observation space and draws from the generator like a range does,
-    so one seed gives the same demand whatever the cost.
+    so one seed gives the same demand whatever the cost. ``name`` is the argument's
+    name in messages.
     """
     if isinstance(cost, Sampler):
         return cost
     if isinstance(cost, (tuple, list)):
         if len(cost) != 2:
-            raise ConfigError(
-                f"supply_chain_paper: cost_of_carry range must be (low, high), got {cost!r}"
-            )
-        low = as_number("cost_of_carry low", cost[0])
-        high = as_number("cost_of_carry high", cost[1])
+            raise ConfigError(f"supply_chain_paper: {name} range must be (low, high), got {cost!r}")
+        low = as_number(f"{name} low", cost[0])
+        high = as_number(f"{name} high", cost[1])
     else:
-        low = high = as_number("cost_of_carry", cost)
+        low = high = as_number(name, cost)
     if not 0 <= low <= high:
-        raise ConfigError(
-            f"supply_chain_paper: cost_of_carry must satisfy 0 <= low <= high, got {cost!r}"
-        )
+        raise ConfigError(f"supply_chain_paper: {name} must satisfy 0 <= low <= high, got {cost!r}")
     return UniformFloatSampler(low, high)
+
+
+def shop_costs(
+    agent_supertypes: Any, shop_ids: Sequence[str], default: Sampler, cls: type[Supertype]
+) -> dict[str, Sampler]:
+    """Every shop's cost-of-carry sampler: ``default`` (from ``cost_of_carry``) unless
+    ``agent_supertypes`` sets the shop's (``{"SHOP1": {"cost_of_carry": 0.1}}`` or
+    ``{"SHOP1": ShopSupertype(0.1)}``; a value as ``cost_of_carry`` accepts it). All
+    samplers declare the union of their ranges, so the shops keep one observation space
+    (one shared policy) however different their costs are.
+    """
+    own = field_overrides(
+        "supply_chain_paper", agent_supertypes, shop_ids, cls, "cost_of_carry", parse_cost, default
+    )
+    return widen({shop_id: own.get(shop_id, default) for shop_id in shop_ids})
 
 
 def customer_links(

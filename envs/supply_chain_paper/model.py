@@ -9,7 +9,7 @@ Shops restock from a factory in the ``"restock"`` stage and sell to customers in
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from phantomzoo.validate import check_int, check_total_agents
 
 from .._ids import PHANTOM, check_agent_ids, learner_ids
 from .._pz import episode_length, one_number
-from .config import customer_links, parse_cost, parse_prices
+from .config import customer_links, parse_cost, parse_prices, shop_costs
 
 OWNER = "supply_chain_paper"
 RESTOCK = "restock"
@@ -273,6 +273,9 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         cost_of_carry: Cost per unit of leftover stock per cycle: a ``(low, high)``
             range drawn uniformly per shop every reset, a number (every shop, every
             episode), or any :class:`~phantomzoo.samplers.Sampler`.
+        agent_supertypes: Per-shop costs, Phantom's way: ``{"SHOP1": {"cost_of_carry":
+            0.1}, ...}`` or ``{"SHOP1": ShopSupertype(0.1), ...}`` (values as for
+            ``cost_of_carry``; unnamed shops keep it). See ``config.shop_costs``.
         network_seed: Seeds the construction-time draw of customer--shop connections
             (episode randomness comes from ``reset(seed=...)``).
         check_observations: Older debug switch: ``True`` means ``checks="full"``.
@@ -314,6 +317,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         max_cycles: int | None = None,
         render_mode: str | None = None,
         agent_ids: str = PHANTOM,
+        agent_supertypes: Mapping[str, Any] | None = None,
     ) -> None:
         num_cycles = episode_length(OWNER, "num_cycles", num_cycles, 100, max_cycles, MAX_CYCLES)
         for name, value, high in (
@@ -336,7 +340,9 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         agent_ids = check_agent_ids(OWNER, agent_ids)
         self.shop_ids = learner_ids(agent_ids, "shop", num_shops)
         shop_prices = parse_prices(prices, self.shop_ids)
-        cost_sampler = parse_cost(cost_of_carry)
+        costs = shop_costs(
+            agent_supertypes, self.shop_ids, parse_cost(cost_of_carry), ShopSupertype
+        )
         self.config: dict[str, Any] = dict(
             num_shops=num_shops,
             customers_per_shop=customers_per_shop,
@@ -349,6 +355,8 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             network_seed=network_seed,
             agent_ids=agent_ids,
         )
+        if agent_supertypes is not None:  # recorded only when given
+            self.config["agent_supertypes"] = agent_supertypes
         links = customer_links(num_shops, customers_per_shop, shops_per_customer, network_seed)
         block = min(num_cycles, 100)
         customers = [
@@ -356,7 +364,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             for c, shops in enumerate(links)
         ]
         self.customer_ids = [c.id for c in customers]
-        network = self._build_network(customers, shop_prices, cost_sampler)
+        network = self._build_network(customers, shop_prices, costs)
         self.num_cycles = num_cycles
         super().__init__(
             num_steps=2 * num_cycles,
@@ -369,7 +377,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
             checks=level,
             render_mode=render_mode,
         )
-        self.state_space = self._state_space(cost_sampler)
+        self.state_space = self._state_space(costs[self.shop_ids[0]])  # one range: widened
 
     # ---------------------------------------------------------------- global state
     def _state_space(self, cost: Sampler) -> gym.spaces.Box:
@@ -419,7 +427,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
         return np.array(rows, dtype=np.float32)
 
     def _build_network(
-        self, customers: list[CustomerAgent], prices: list[float], cost: Sampler
+        self, customers: list[CustomerAgent], prices: list[float], costs: dict[str, Sampler]
     ) -> ph.Network:
         max_order = self.config["max_order"]
         reach = {shop_id: 0 for shop_id in self.shop_ids}
@@ -432,7 +440,7 @@ class PaperSupplyChainEnv(ph.FiniteStateMachineEnv):
                 price=price,
                 max_stock=self.config["shop_max_stock"],
                 max_orders=reach[shop_id] * (max_order - 1),
-                supertype=ShopSupertype(cost_of_carry=cost),
+                supertype=ShopSupertype(cost_of_carry=costs[shop_id]),
             )
             for shop_id, price in zip(self.shop_ids, prices)
         ]

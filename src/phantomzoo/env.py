@@ -29,6 +29,7 @@ from pettingzoo import ParallelEnv
 
 from .adapter import RENDER_MODES, EngineAdapter
 from .network import Network
+from .network.base import set_payload_checks
 from .supertype import Supertype
 from .types import AgentID
 
@@ -49,8 +50,16 @@ class PhantomEnv(EngineAdapter, ParallelEnv):
     Args:
         num_steps: Episode length; every agent is truncated after this many steps.
         network: The agents and their connections.
-        env_supertype: Optional supertype sampled into ``self.env_type`` every reset.
-        agent_supertypes: Optional ``{agent_id: Supertype}``, overriding agents' own.
+        env_supertype: Optional supertype sampled into ``self.env_type`` every reset: a
+            ``ph.Supertype`` instance, or (Phantom's style) a mapping of field -> value or
+            sampler built into the env class's nested ``Supertype`` dataclass.
+        agent_supertypes: Optional ``{agent_id: supertype}``, overriding agents' own; each
+            value an instance or a mapping of its fields (built into the agent class's
+            ``Supertype``, else the class of the agent's supertype, keeping the fields the
+            mapping leaves out). See :mod:`phantomzoo.engine.supertypes`.
+        enforce_msg_payload_checks: ``False`` switches off the sender/receiver type checks
+            of ``@ph.msg_payload`` payloads (sets the network's switch of that name);
+            ``None`` (default) keeps the network's setting (on unless turned off there).
         type_augmented_observations: When true (the default), a strategic agent with a
             supertype gets its sampled type, flattened to numbers, appended to its
             observation (``Box`` observations are extended, ``Dict`` observations get a
@@ -71,14 +80,16 @@ class PhantomEnv(EngineAdapter, ParallelEnv):
         self,
         num_steps: int,
         network: Network,
-        env_supertype: Supertype | None = None,
-        agent_supertypes: Mapping[AgentID, Supertype] | None = None,
+        env_supertype: Supertype | Mapping[str, Any] | None = None,
+        agent_supertypes: Mapping[AgentID, Supertype | Mapping[str, Any]] | None = None,
         *,
         type_augmented_observations: bool = True,
         check_observations: bool | None = None,
         checks: str | None = None,
         render_mode: str | None = None,
+        enforce_msg_payload_checks: bool | None = None,
     ) -> None:
+        set_payload_checks(network, enforce_msg_payload_checks)
         self._build_engine(
             network,
             num_steps,

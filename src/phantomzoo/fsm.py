@@ -45,6 +45,7 @@ from .adapter import RENDER_MODES, EngineAdapter
 from .agents import StrategicAgent
 from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network
+from .network.base import set_payload_checks
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
 from .supertype import Supertype
 from .types import AgentID, StageID
@@ -67,10 +68,12 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
         num_steps: Stages played per episode before every agent is truncated.
         network: The agents and their connections.
         initial_stage: Id of the stage each episode starts in.
-        env_supertype: Optional supertype sampled into ``self.env_type`` every reset.
-        agent_supertypes: Optional ``{agent_id: Supertype}``.
+        env_supertype: Optional supertype sampled into ``self.env_type`` every reset (an
+            instance or a mapping of its fields, see :class:`~phantomzoo.PhantomEnv`).
+        agent_supertypes: Optional ``{agent_id: supertype or mapping of its fields}``.
         stages: Stages given as a list (in addition to decorated methods).
-        type_augmented_observations: See :class:`~phantomzoo.PhantomEnv`.
+        type_augmented_observations / enforce_msg_payload_checks: See
+            :class:`~phantomzoo.PhantomEnv`.
         check_observations / checks: See :class:`~phantomzoo.PhantomEnv` (``checks``:
             ``"off"``, ``"first"`` (default) or ``"full"``).
         render_mode: ``None`` (default), ``"ansi"`` or ``"human"``; the text view
@@ -88,17 +91,19 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
         num_steps: int,
         network: Network,
         initial_stage: StageID,
-        env_supertype: Supertype | None = None,
-        agent_supertypes: Mapping[AgentID, Supertype] | None = None,
+        env_supertype: Supertype | Mapping[str, Any] | None = None,
+        agent_supertypes: Mapping[AgentID, Supertype | Mapping[str, Any]] | None = None,
         stages: Iterable[FSMStage] | None = None,
         *,
         type_augmented_observations: bool = True,
         check_observations: bool | None = None,
         checks: str | None = None,
         render_mode: str | None = None,
+        enforce_msg_payload_checks: bool | None = None,
     ) -> None:
         if isinstance(network, Network):
             network.check_usable()
+        set_payload_checks(network, enforce_msg_payload_checks)
         self._build_engine(
             network,
             num_steps,
@@ -191,6 +196,11 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
         """The stages by id."""
         return dict(self.engine.stages)
 
+    def is_fsm_deterministic(self) -> bool:
+        """Whether every stage has exactly one next stage, so the order in which stages
+        are played is fixed whatever the agents do (Phantom's check of the same name)."""
+        return all(len(stage.next_stages) == 1 for stage in self.engine.stages.values())
+
     @property
     def initial_stage(self) -> StageID:
         return self.engine.initial_stage
@@ -209,7 +219,7 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
     # ------------------------------------------------------------ AEC surface
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         """Start a new episode (PettingZoo AEC: returns nothing; use ``last()``)."""
-        self.acting_reset(seed=seed, options=options)
+        _, first_infos = self.acting_reset(seed=seed, options=options)
         self.agents = list(self.possible_agents)
         self._observations = self.engine.observe_many(self.agents)
         self.rewards = {i: 0.0 for i in self.agents}
@@ -217,6 +227,7 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
         self.terminations = {i: False for i in self.agents}
         self.truncations = {i: False for i in self.agents}
         self.infos = {i: {} for i in self.agents}
+        self.infos.update(first_infos)  # e.g. the first actors' action masks
         self._turn_actions = {}
         self._turns = self.acting_agents
         self._skip_agent_selection = None
@@ -296,8 +307,9 @@ class StackelbergEnv(FiniteStateMachineEnv):
         leader_agents: Ids of the leaders.
         follower_agents: Ids of the followers.
         env_supertype: Optional supertype of the environment.
-        agent_supertypes: Optional ``{agent_id: Supertype}``.
-        **options: ``type_augmented_observations`` / ``check_observations``.
+        agent_supertypes: Optional ``{agent_id: supertype or mapping of its fields}``.
+        **options: Keyword options of :class:`FiniteStateMachineEnv`
+            (``type_augmented_observations``, ``checks``, ``enforce_msg_payload_checks``, ...).
     """
 
     LEADERS = "leaders"
@@ -309,8 +321,8 @@ class StackelbergEnv(FiniteStateMachineEnv):
         network: Network,
         leader_agents: Sequence[AgentID],
         follower_agents: Sequence[AgentID],
-        env_supertype: Supertype | None = None,
-        agent_supertypes: Mapping[AgentID, Supertype] | None = None,
+        env_supertype: Supertype | Mapping[str, Any] | None = None,
+        agent_supertypes: Mapping[AgentID, Supertype | Mapping[str, Any]] | None = None,
         **options: Any,
     ) -> None:
         leader_agents = _id_list(self.LEADERS, "leader_agents", leader_agents)

@@ -49,6 +49,10 @@ class Network:
             default; an environment's ``enforce_msg_payload_checks=`` sets it too.
     """
 
+    # Class defaults too, so networks pickled before these switches existed still load.
+    _enforce_payload_checks = True
+    _ignore_connection_errors = False
+
     def __init__(
         self,
         agents: Iterable[Agent] | None = None,
@@ -62,10 +66,8 @@ class Network:
             raise NetworkError(
                 f"resolver must be a phantomzoo.resolvers.Resolver, got {self.resolver!r}"
             )
-        self.ignore_connection_errors = _flag("ignore_connection_errors", ignore_connection_errors)
-        self.enforce_msg_payload_checks = _flag(
-            "enforce_msg_payload_checks", enforce_msg_payload_checks
-        )
+        self.ignore_connection_errors = ignore_connection_errors
+        self.enforce_msg_payload_checks = enforce_msg_payload_checks
         self._agents: dict[AgentID, Agent] = {}
         self._adj: dict[AgentID, set[AgentID]] = {}
         self._version = 0  # bumped whenever edges change, so contexts can be rebuilt
@@ -77,6 +79,25 @@ class Network:
         self.add_agents(agents or [])
         if connections is not None:
             self.add_connections_from(connections)
+
+    # ------------------------------------------------------------------ switches
+    @property
+    def enforce_msg_payload_checks(self) -> bool:
+        """Whether ``@ph.msg_payload`` sender/receiver types are checked (default True)."""
+        return self._enforce_payload_checks
+
+    @enforce_msg_payload_checks.setter
+    def enforce_msg_payload_checks(self, value: bool) -> None:
+        self._enforce_payload_checks = _flag("enforce_msg_payload_checks", value)
+
+    @property
+    def ignore_connection_errors(self) -> bool:
+        """Whether a message along a missing edge is delivered instead of refused."""
+        return self._ignore_connection_errors
+
+    @ignore_connection_errors.setter
+    def ignore_connection_errors(self, value: bool) -> None:
+        self._ignore_connection_errors = _flag("ignore_connection_errors", value)
 
     # ------------------------------------------------------------------ agents
     def add_agent(self, agent: Agent) -> None:
@@ -286,7 +307,7 @@ class Network:
             for receiver_id, payload in outgoing:
                 if receiver_id not in adjacent:
                     self._missing_edge(sender_id, receiver_id)
-                if payload._pz_restricted and self.enforce_msg_payload_checks:
+                if payload._pz_restricted and self._enforce_payload_checks:
                     check_payload_types(payload, self._agents[sender_id], self._agents[receiver_id])
                 message = _tuple_new(Message, (sender_id, receiver_id, payload))
                 batch = pending.get(receiver_id)
@@ -330,7 +351,7 @@ class Network:
             raise NetworkError(
                 f"agent {sender_id!r} sent a message to {self._unknown(receiver_id)}"
             )
-        if self.ignore_connection_errors:
+        if self._ignore_connection_errors:
             return
         raise NetworkError(
             f"agent {sender_id!r} cannot send a message to agent {receiver_id!r}: they are "
@@ -356,3 +377,10 @@ def _pair(item: Any, expected: str) -> tuple[AgentID, AgentID]:
     if isinstance(item, (str, bytes)) or not isinstance(item, (tuple, list)) or len(item) != 2:
         raise NetworkError(f"add_connections_from expects {expected}, got {item!r}")
     return item[0], item[1]
+
+
+def set_payload_checks(network: Any, enforce: bool | None) -> None:
+    """Apply an environment's ``enforce_msg_payload_checks=`` to its network (``None``
+    keeps the network's own setting; a non-network is left for the engine to refuse)."""
+    if enforce is not None and isinstance(network, Network):
+        network.enforce_msg_payload_checks = enforce
