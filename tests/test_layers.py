@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),  # fmt: skip
     ("engine", {"engine"}),
     ("surface", {"adapter", "env", "fsm", "parallel"}),
-    ("training", {"training", "single_agent"}),  # plays the others' TrainedPolicies
+    ("training", {"training", "single_agent", "single_agent_setup"}),  # TrainedPolicies
     ("experiments", {"experiments", "testing"}),  # ph.testing plays episodes
     ("cli", {"cli", "utils", "__init__", "__main__"}),
 ]
