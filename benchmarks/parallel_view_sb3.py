@@ -118,12 +118,15 @@ BENCHES: dict[str, Bench] = {
         # A restocking decision shows in the same cycle's sale: a short horizon suffices.
         ppo={
             "n_envs": 8,
-            "n_steps": 64,
+            "n_steps": 128,
             "batch_size": 512,
             "n_epochs": 10,
             "learning_rate": 1e-3,
+            "anneal_lr": True,
             "gamma": 0.9,
-            "normalize": {"norm_obs": True, "norm_reward": True},
+            # Observations are already in [0, 1] (cost 0.1-1): normalising them costs precision.
+            "normalize": {"norm_obs": False, "norm_reward": True},
+            "policy_kwargs": {"log_std_init": -1.0},
         },
         baselines=_supply_chain_baselines,
         heuristic_label="order-up-to per cost",
@@ -194,7 +197,10 @@ def train(
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     vec, _ = vec_env(bench.parallel_env(config), ppo, seed)
-    kwargs = {k: v for k, v in ppo.items() if k not in ("n_envs", "normalize")}
+    kwargs = {k: v for k, v in ppo.items() if k not in ("n_envs", "normalize", "anneal_lr")}
+    if ppo.get("anneal_lr"):  # linearly down to 0 over the budget (SB3 passes 1 -> 0)
+        rate = float(kwargs["learning_rate"])
+        kwargs["learning_rate"] = lambda remaining: rate * remaining
     started = time.perf_counter()
     model = PPO("MlpPolicy", vec, device="cpu", verbose=0, **kwargs)
     model.learn(total_timesteps=timesteps)
@@ -314,7 +320,7 @@ def _print_table(name: str, trained: Trained, rows: list[dict[str, Any]], episod
 
 # --------------------------------------------------------------------------- command line
 #: Default SB3 timesteps (agent-steps) per env: about 2-4 minutes each on this machine.
-DEFAULT_TIMESTEPS = {"supply_chain_paper_v0": 200_000, "digital_ads_v0": 200_000}
+DEFAULT_TIMESTEPS = {"supply_chain_paper_v0": 500_000, "digital_ads_v0": 1_000_000}
 QUICK_TIMESTEPS = 512
 #: ``--quick`` PPO overrides: small rollouts, so the smoke run takes seconds.
 QUICK_PPO = {"n_envs": 2, "n_steps": 32, "batch_size": 64, "n_epochs": 2}
