@@ -145,6 +145,10 @@ class SingleAgentEnvAdapter(gym.Env):
     ) -> tuple[Any, dict[str, Any]]:
         """Start an episode (seeded by ``seed``); the learning agent's observation and info.
 
+        ``seed=None`` continues the model's generator (Gymnasium's rule); the very first
+        ``reset`` without a seed is therefore unseeded (a fresh generator), as Phantom's
+        seedless ``reset()`` is. ``options`` is passed to the model's ``acting_reset``.
+
         Raises:
             EpisodeOverError: the learning agent's episode ended before it first acted.
         """
