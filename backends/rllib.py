@@ -17,6 +17,9 @@
 * Budget: ``iterations`` = ``algo.train()`` calls; ``timesteps`` stops after the call in
   which the learnt agent-steps sampled reach it; ``max_seconds`` starts no call expected
   to end later. The driver (sampler with 0 env runners, and learner) uses 1 torch thread.
+* Action masks (:mod:`.rllib_masks`): a policy serving masked agents observes
+  ``{"observations", "action_mask"}`` Dicts and learns with a PPO module that masks its
+  logits; it exports like the others (the exported policy takes the env's masks).
 * Export: the default PPO module's actor encoder and pi head become an ``MLPPolicy``.
   Box actions are learnt in RLlib's normalised space (``normalize_actions=True``:
   unsquashed, then clipped to the bounds), hence ``action_scaling="normalized"``; with
@@ -50,8 +53,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
-import torch
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.algorithms.ppo.ppo_catalog import PPOCatalog
 from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPPOTorchRLModule
@@ -80,11 +81,12 @@ from phantomzoo.backends._options import (
     option,
 )
 from phantomzoo.backends._torch_state import torch_settings
-from phantomzoo.errors import ConfigError, TrainingError
+from phantomzoo.errors import ConfigError
 from phantomzoo.training import TrainingJob, TrainingResult
 from phantomzoo.training.mapping import PolicySpec
-from phantomzoo.training.trained import MLPPolicy, TrainedPolicies
+from phantomzoo.training.trained import TrainedPolicies
 
+from ._masks import masked_policies
 from .rllib_checkpoint import algo_state, restore_algo
 from .rllib_env import (
     SUMMARY_KEY,
@@ -94,7 +96,9 @@ from .rllib_env import (
     _PolicyOf,
     rllib_space,
 )
+from .rllib_export import export_module
 from .rllib_imports import check_runners_can_import, explain_runner_failure
+from .rllib_masks import MaskedPPOTorchRLModule, masked_observation_space
 from .rllib_ray import ray_session
 
 __all__ = [
@@ -158,7 +162,6 @@ DEFAULTS: dict[str, Any] = asdict(Args())
 OPTIONS = option_names(Args)
 #: The ``model`` option's keys with our defaults.
 DEFAULT_MODEL: dict[str, Any] = asdict(ModelArgs())
-_ACTIVATIONS = {torch.nn.Tanh: "tanh", torch.nn.ReLU: "relu"}
 
 
 # --------------------------------------------------------------------- options
@@ -201,15 +204,21 @@ def resolve_model(model: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------- RLlib config
-def module_spec(policy: PolicySpec, model: Mapping[str, Any]) -> RLModuleSpec:
-    """The RLModule spec of one learnt policy (RLlib's default PPO torch module)."""
+def module_spec(
+    policy: PolicySpec, model: Mapping[str, Any], mask_size: int | None = None
+) -> RLModuleSpec:
+    """The RLModule spec of one learnt policy: RLlib's default PPO torch module, or
+    (``mask_size``: its agents have masks of that length) one masking its logits."""
     config = dict(model)
     if not isinstance(policy.action_space, gym.spaces.Box):
         config["free_log_std"] = False  # RLlib has it for Gaussian actions only
+    obs_space = policy.observation_space
+    if mask_size is not None:
+        obs_space = masked_observation_space(obs_space, mask_size)
     return RLModuleSpec(
-        module_class=DefaultPPOTorchRLModule,
+        module_class=DefaultPPOTorchRLModule if mask_size is None else MaskedPPOTorchRLModule,
         catalog_class=PPOCatalog,
-        observation_space=policy.observation_space,
+        observation_space=obs_space,
         action_space=rllib_space(policy.action_space),
         model_config=config,
     )
@@ -219,9 +228,14 @@ def _flat_box(space: gym.Space[Any]) -> bool:
     return isinstance(space, gym.spaces.Box) and len(space.shape) == 1
 
 
-def build_config(job: TrainingJob, opts: Mapping[str, Any]) -> PPOConfig:
-    """The job's ``PPOConfig``, its env registered under :data:`ENV_NAME`."""
+def build_config(
+    job: TrainingJob, opts: Mapping[str, Any], masked: Mapping[str, int] | None = None
+) -> PPOConfig:
+    """The job's ``PPOConfig``, its env registered under :data:`ENV_NAME`; ``masked``: the
+    mask lengths of the policies with action masks (default: found from a new env)."""
     learnt = job.mapping.learnt
+    if masked is None:
+        masked = masked_policies(job.make_env(), job.mapping)
     for spec in learnt.values():
         obs, act = spec.observation_space, spec.action_space
         if not (_flat_box(obs) and (isinstance(act, gym.spaces.Discrete) or _flat_box(act))):
@@ -246,7 +260,9 @@ def build_config(job: TrainingJob, opts: Mapping[str, Any]) -> PPOConfig:
         )
         .rl_module(
             rl_module_spec=MultiRLModuleSpec(
-                rl_module_specs={p: module_spec(s, opts["model"]) for p, s in learnt.items()}
+                rl_module_specs={
+                    p: module_spec(s, opts["model"], masked.get(p)) for p, s in learnt.items()
+                }
             )
         )
         .training(
@@ -267,44 +283,6 @@ def build_config(job: TrainingJob, opts: Mapping[str, Any]) -> PPOConfig:
     return config
 
 
-# ---------------------------------------------------------------------- export
-def export_module(module: Any, policy: PolicySpec, normalize_actions: bool = True) -> MLPPolicy:
-    """An :class:`MLPPolicy` with a default PPO RLModule's deterministic actions."""
-    encoder = getattr(module.encoder, "actor_encoder", None) or module.encoder.encoder
-    stack: list[tuple[torch.nn.Linear, str | None]] = []
-    for layer in [*encoder.net.mlp.children(), *module.pi.net.mlp.children()]:
-        if isinstance(layer, torch.nn.Linear):
-            stack.append((layer, None))
-        elif type(layer) in _ACTIVATIONS and stack and stack[-1][1] is None:
-            stack[-1] = (stack[-1][0], _ACTIVATIONS[type(layer)])
-        else:
-            raise TrainingError(f"cannot export RLlib layer {layer!r}: expected Linear/Tanh/ReLU")
-    *hidden, (head, last) = stack
-    activations = {a for _, a in hidden}
-    if last is not None or len(activations) > 1 or None in activations:
-        raise TrainingError(f"cannot export policy {policy.policy_id!r}: unexpected layers")
-
-    def arrays(layer: torch.nn.Linear) -> tuple[np.ndarray, np.ndarray]:
-        return layer.weight.detach().cpu().numpy().T.copy(), layer.bias.detach().cpu().numpy()
-
-    head_w, head_b = arrays(head)
-    log_std = None
-    if isinstance(policy.action_space, gym.spaces.Box):
-        dims = int(np.prod(policy.action_space.shape))
-        head_w, head_b = head_w[:, :dims], head_b[:dims]  # [mean | log_std] if std not free
-        if hasattr(module.pi, "log_std"):
-            log_std = module.pi.log_std.detach().cpu().numpy().reshape(-1)
-    return MLPPolicy(
-        policy.observation_space,
-        policy.action_space,
-        layers=[arrays(layer) for layer, _ in hidden],
-        head=(head_w, head_b),
-        activation=activations.pop() if activations else "identity",
-        log_std=log_std,
-        action_scaling="normalized" if normalize_actions else "clip",
-    )
-
-
 # -------------------------------------------------------------------- training
 def train(job: TrainingJob) -> TrainingResult:
     """Train the job's learnt policies with RLlib PPO (see the module docs)."""
@@ -317,8 +295,9 @@ def train(job: TrainingJob) -> TrainingResult:
     history: list[dict[str, Any]] = list(job.resume.history) if job.resume is not None else []
     try:
         check_runners_can_import(job.env_source, opts["num_env_runners"], opts["address"])
+        masked = masked_policies(job.make_env(), job.mapping)
         with torch_settings(threads=1), ray_session(opts["address"], opts["num_env_runners"]):
-            config = build_config(job, opts)
+            config = build_config(job, opts, masked)
             try:
                 algo = config.build_algo()
             except IndexError as exc:  # RLlib's symptom of runners that could not start
@@ -329,7 +308,7 @@ def train(job: TrainingJob) -> TrainingResult:
                 if job.resume is not None:
                     restore_algo(algo, job.resume, list(job.mapping.learnt))
                     logger.advance(budget.shown)
-                loop = _Loop(job, opts, algo, config, logger, history, budget)
+                loop = _Loop(job, opts, algo, config, logger, history, budget, masked)
                 loop.run()
                 policies = loop.policies()
             finally:
@@ -341,13 +320,15 @@ def train(job: TrainingJob) -> TrainingResult:
     )
 
 
-def _export(job: TrainingJob, opts: Mapping[str, Any], config: Any, algo: Any) -> TrainedPolicies:
+def _export(
+    job: TrainingJob, opts: Mapping[str, Any], config: Any, algo: Any, masked: Mapping[str, int]
+) -> TrainedPolicies:
     """Every policy as trained so far (learnt ones exported to MLPPolicy)."""
     weights = algo.learner_group.get_weights(module_ids=list(job.mapping.learnt))
     policies: dict[str, Any] = {}
     for policy_id, spec in job.mapping.policies.items():
         if spec.learnt:
-            module = module_spec(spec, opts["model"]).build()
+            module = module_spec(spec, opts["model"], masked.get(policy_id)).build()
             module.set_state(weights[policy_id])
             policies[policy_id] = export_module(module, spec, config.normalize_actions)
         else:
@@ -368,8 +349,10 @@ class _Loop:
         logger: TrainingLogger,
         history: list[dict[str, Any]],
         budget: Budget,
+        masked: Mapping[str, int],
     ) -> None:
         self.job, self.opts, self.algo, self.config = job, opts, algo, config
+        self.masked = masked
         self.logger, self.history, self.budget = logger, history, budget
         self.saved_at = len(history) if job.resume is not None else -1
 
@@ -379,7 +362,7 @@ class _Loop:
         return self.budget.steps
 
     def policies(self) -> TrainedPolicies:
-        return _export(self.job, self.opts, self.config, self.algo)
+        return _export(self.job, self.opts, self.config, self.algo, self.masked)
 
     def run(self) -> None:
         """Iterate; ``max_seconds`` starts no ``train()`` call expected to end later."""

@@ -3,6 +3,8 @@
 :class:`PhantomMultiAgentEnv` adapts the acting-agents protocol to RLlib's
 ``MultiAgentEnv`` (see :mod:`phantomzoo.backends.rllib` for the semantics); env runners
 build it from ``job.env_source`` through :func:`_make_env`, registered by the backend.
+Agents of a learnt policy with action masks observe ``{"observations", "action_mask"}``
+Dicts (:mod:`.rllib_masks`); fixed policies that take masks are given them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from phantomzoo.backends._common import EpisodeTracker
+from phantomzoo.backends._masks import mask_or_ones, masked_policies, record_masks
 from phantomzoo.training.mapping import PolicyMapping
+from phantomzoo.training.masked import policy_actions
 from phantomzoo.types import AgentID
+
+from .rllib_masks import masked_observation_space, with_mask
 
 SUMMARY_KEY = "phantomzoo_episodes"
 
@@ -39,7 +45,16 @@ class PhantomMultiAgentEnv(MultiAgentEnv):
         self.possible_agents = [a for a, spec in specs.items() if spec.learnt]
         self.learnt_set = set(self.possible_agents)
         self.agents = list(self.possible_agents)
-        self.observation_spaces = {a: specs[a].observation_space for a in self.possible_agents}
+        self.inner_spaces = {a: specs[a].observation_space for a in self.possible_agents}
+        sizes = masked_policies(self.env, self.mapping)
+        self.mask_sizes = {
+            a: sizes[p] for a, p in self.mapping.agent_to_policy.items() if p in sizes
+        }  # learnt agents whose observations carry a mask
+        self.observation_spaces = {
+            a: masked_observation_space(s, self.mask_sizes[a]) if a in self.mask_sizes else s
+            for a, s in self.inner_spaces.items()
+        }
+        self._masks: dict[AgentID, np.ndarray] = {}  # latest masks, from the infos
         self.env_action_spaces = {a: specs[a].action_space for a in self.possible_agents}
         self.action_spaces = {a: rllib_space(s) for a, s in self.env_action_spaces.items()}
         self.tracker = EpisodeTracker(self.mapping, config.get("metrics"))
@@ -59,6 +74,8 @@ class PhantomMultiAgentEnv(MultiAgentEnv):
         self._truncated = False
         self.last_summary = None
         obs, infos = self.env.acting_reset(seed=int(self._rng.integers(2**31)), options=options)
+        self._masks = {}
+        record_masks(self._masks, infos)
         self.tracker.start()
         self._remember(obs)
         merged: dict[str, dict] = {"obs": dict(obs), "rew": {}, "term": {}, "trunc": {}}
@@ -68,7 +85,7 @@ class PhantomMultiAgentEnv(MultiAgentEnv):
         self._carry = {a: r for a, r in merged["rew"].items() if a in self.learnt_set}
         self.agents = list(self.possible_agents)
         out = self._observations(merged["obs"])
-        return out, {a: infos.get(a, {}) for a in out}
+        return self._with_masks(out), {a: infos.get(a, {}) for a in out}
 
     def step(self, action_dict: dict) -> tuple[dict, dict, dict, dict, dict]:
         merged: dict[str, dict] = {"obs": {}, "rew": {}, "term": {}, "trunc": {}}
@@ -97,7 +114,8 @@ class PhantomMultiAgentEnv(MultiAgentEnv):
         truncs["__all__"] = over and self._truncated
         if over:
             self.last_summary = self.tracker.finish()
-        return obs, rewards, terms, truncs, {a: infos.get(a, {}) for a in obs}
+        infos = {a: infos.get(a, {}) for a in obs}
+        return self._with_masks(obs), rewards, terms, truncs, infos
 
     def _learnt_acting(self) -> bool:
         return any(a in self.learnt_set for a in self.env.acting_agents)
@@ -117,10 +135,10 @@ class PhantomMultiAgentEnv(MultiAgentEnv):
                 if agent_id not in self.learnt_set:
                     groups.setdefault(self.mapping.policy_of(agent_id), []).append(agent_id)
             for policy_id, ids in groups.items():
-                batch = [self._fixed_obs[i] for i in ids]
-                full.update(zip(ids, self.fixed[policy_id].compute_actions(batch)))
+                full.update(zip(ids, self._fixed_actions(policy_id, ids)))
             stage = getattr(self.env, "current_stage", None)
             obs, rewards, terms, truncs, step_infos = self.env.acting_step(full)
+            record_masks(self._masks, step_infos)
             self.tracker.step(self.env, rewards, stage)
             self._remember(obs)
             merged["obs"].update(obs)
@@ -134,13 +152,29 @@ class PhantomMultiAgentEnv(MultiAgentEnv):
             if not self.env.acting_agents or self._learnt_acting():
                 return
 
+    def _fixed_actions(self, policy_id: str, ids: list[AgentID]) -> Any:
+        """A fixed policy's actions, given its agents' masks if it takes them."""
+        batch = [self._fixed_obs[i] for i in ids]
+        masks = [self._masks.get(i) for i in ids]
+        if all(m is None for m in masks):
+            return self.fixed[policy_id].compute_actions(batch)
+        return policy_actions(self.fixed[policy_id], policy_id, batch, None, masks)
+
+    def _with_masks(self, obs: dict[AgentID, Any]) -> dict[AgentID, Any]:
+        """Masked agents' observations as ``{observations, action_mask}`` Dicts."""
+        for agent_id, size in self.mask_sizes.items():
+            if agent_id in obs:
+                mask = mask_or_ones(self._masks, agent_id, size)
+                obs[agent_id] = with_mask(obs[agent_id], mask)
+        return obs
+
     def _to_env(self, agent_id: AgentID, action: Any) -> Any:
         space = self.env_action_spaces[agent_id]  # RLlib's Discrete actions are 0..n-1
         return int(action) + int(space.start) if isinstance(space, gym.spaces.Discrete) else action
 
     def _observations(self, obs: Mapping[AgentID, Any]) -> dict[AgentID, Any]:
         return {
-            a: np.asarray(o, dtype=self.observation_spaces[a].dtype)
+            a: np.asarray(o, dtype=self.inner_spaces[a].dtype)
             for a, o in obs.items()
             if a in self.learnt_set and a not in self._done
         }
