@@ -59,9 +59,9 @@ from ._masks import record_masks
 
 __all__ = ["ActionCodec", "EnvPool", "PolicyVecEnv", "supersuit_vec_env", "supersuit_misfits"]
 
-#: ``actor(observations of shape (n, obs_dim), masks: n masks or None, or None) -> n
-#: env actions`` (masks only when some of the agents are masked).
-Actor = Callable[[np.ndarray, Any], Sequence[Any]]
+#: ``actor(observations of shape (n, obs_dim)[, masks]) -> n env actions``; ``masks`` (one
+#: mask or None per observation) is passed only when some of the agents are masked.
+Actor = Callable[..., Sequence[Any]]
 _MAX_EPISODES_WITHOUT_DECISION = 1000
 
 
@@ -222,8 +222,9 @@ class EnvPool:
             for policy_id, wanted in requests.items():
                 batch = np.stack([np.asarray(cp.obs[a]) for cp, a in wanted])
                 masks = [cp.masks.get(a) for cp, a in wanted]
-                masks = masks if any(m is not None for m in masks) else None
-                for (cp, agent), action in zip(wanted, self.actors[policy_id](batch, masks)):
+                actor = self.actors[policy_id]
+                chosen = actor(batch, masks) if any(m is not None for m in masks) else actor(batch)
+                for (cp, agent), action in zip(wanted, chosen):
                     cp.pending[agent] = action
             for copy in ready:
                 self._act(copy, learner)
