@@ -168,3 +168,121 @@ def test_agent_supertypes_must_name_known_agents():
         PingEnv(agent_supertypes={"Q": TalkerType(1.0)})
     with pytest.raises(SupertypeError, match="must be ph.Supertype instances"):
         PingEnv(env_supertype={"skill": 1.0})
+
+
+# ------------------------------------------------------- Phantom's helpers
+def test_sample_without_a_generator_is_unseeded_and_accepts_phantom_samplers():
+    class Counting(ph.samplers.Sampler[float]):
+        def __init__(self, value):
+            self._value = value
+
+        def sample(self):
+            self._value += 1
+            return self._value
+
+    @dataclass
+    class Pair(ph.Supertype):
+        a: float
+        b: str
+
+    assert Pair(1.0, "string").sample().__dict__ == {"a": 1.0, "b": "string"}
+    assert Pair(Counting(0), "string").sample().__dict__ == {"a": 1, "b": "string"}
+    family = Pair(UniformFloatSampler(0, 1), "x")
+    assert len({family.sample().a for _ in range(4)}) > 1  # unseeded: differs each time
+    with pytest.raises(SupertypeError, match="rng must be a numpy Generator"):
+        family.sample(0)
+
+
+@dataclass
+class Everything(ph.Supertype):
+    a: int
+    b: float
+    c: list
+    d: tuple
+    e: np.ndarray
+    f: dict
+
+
+def _everything() -> Everything:
+    return Everything(
+        a=1,
+        b=2.0,
+        c=[6, 7, 8],
+        d=(9, 10, 11),
+        e=np.array([15, 16, 17], dtype=np.float32),
+        f={"x": 12, "y": 13, "z": 14},
+    )
+
+
+def test_to_obs_space_and_compatible_values_match():
+    import gymnasium as gym
+
+    box = gym.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+    t = _everything()
+    values = t.to_obs_space_compatible_type()
+    assert list(values) == ["a", "b", "c", "d", "e", "f"]
+    assert values["a"].dtype == np.float32 and values["a"].tolist() == [1.0]
+    assert [v.tolist() for v in values["c"]] == [[6.0], [7.0], [8.0]]
+    assert isinstance(values["d"], tuple) and isinstance(values["c"], list)
+    assert values["e"].tolist() == [15.0, 16.0, 17.0]
+    assert {k: v.tolist() for k, v in values["f"].items()} == {"x": [12], "y": [13], "z": [14]}
+    space = t.to_obs_space()
+    assert space == gym.spaces.Dict(
+        {
+            "a": box,
+            "b": box,
+            "c": gym.spaces.Tuple([box] * 3),
+            "d": gym.spaces.Tuple([box] * 3),
+            "e": gym.spaces.Box(-np.inf, np.inf, (3,), np.float32),
+            "f": gym.spaces.Dict({"x": box, "y": box, "z": box}),
+        }
+    )
+    assert space.contains(values)
+    bounded = t.to_obs_space(low=0.0, high=20.0)
+    assert bounded["e"].low.tolist() == [0.0] * 3 and bounded.contains(values)
+
+
+def test_to_obs_space_on_a_supertype_uses_the_samplers_shapes():
+    @dataclass
+    class Mixed(ph.Supertype):
+        cost: float
+        vec: np.ndarray
+        fixed: int = 3
+
+    family = Mixed(UniformFloatSampler(0, 1), ph.samplers.UniformArraySampler(0, 1, (4,)))
+    space = family.to_obs_space(0.0, 5.0)
+    assert space["cost"].shape == (1,) and space["vec"].shape == (4,)
+    drawn = family.sample(np.random.default_rng(0))
+    assert space.contains(drawn.to_obs_space_compatible_type())
+
+
+@pytest.mark.parametrize(
+    ("build", "call", "match"),
+    [
+        (lambda: TextType(), "to_obs_space", r"TextType.s = 's' \(str\) cannot be converted"),
+        (lambda: TextType(), "to_obs_space_compatible_type", "cannot be converted"),
+        (lambda: TextType([1.0, None]), "to_obs_space", r"TextType.s\[1\] = None"),
+        (lambda: TextType(UniformFloatSampler()), "to_obs_space_compatible_type", "still a"),
+        (lambda: TextType(DiscreteSampler(["a"])), "to_obs_space", "cannot be converted"),
+    ],
+)
+def test_fields_that_cannot_be_converted_are_named(build, call, match):
+    from phantomzoo.supertype import TypeConversionError
+
+    with pytest.raises(TypeConversionError, match=match) as caught:
+        getattr(build(), call)()
+    assert isinstance(caught.value, ValueError)  # what Phantom raises, too
+
+
+def test_bad_space_bounds_are_refused():
+    from phantomzoo.supertype import TypeConversionError
+
+    with pytest.raises(TypeConversionError, match=r"low \(2.0\) must be <= high \(1.0\)"):
+        _everything().to_obs_space(2.0, 1.0)
+    with pytest.raises(TypeConversionError, match="high must be a number"):
+        _everything().to_obs_space(0.0, "1")
+
+
+@dataclass
+class TextType(ph.Supertype):
+    s: object = "s"
