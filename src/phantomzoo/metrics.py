@@ -347,7 +347,9 @@ def _read(obj: Any, path: str, owner: Any) -> Any:
         try:
             value = getattr(value, part)
         except AttributeError:
-            where = f"{owner!r}" + "".join(f".{w}" for w in walked)
+            where = (owner if isinstance(owner, str) and " " in owner else repr(owner)) + "".join(
+                f".{w}" for w in walked
+            )
             raise ConfigError(
                 f"metric: {where} has no attribute {part!r}"
                 + (f" (reading {path!r})" if walked else "")
