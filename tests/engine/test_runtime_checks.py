@@ -434,3 +434,40 @@ def test_a_squeezed_box_action_with_the_right_number_of_values_is_accepted():
         assert space_mismatch(box, action, bounds=False, any_shape=True) is None
     assert "has shape ()" in space_mismatch(box, np.array(0.5), bounds=False)
     assert "expected (1,)" in space_mismatch(box, np.ones(3), bounds=False, any_shape=True)
+
+
+class _ScalarObserver(ph.StrategicAgent):
+    """Phantom's test models return a plain float for a one-value Box observation."""
+
+    def __init__(self, agent_id, value=1.0):
+        super().__init__(agent_id)
+        self.value = value
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (1,))
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,))
+
+    def encode_observation(self, ctx):
+        return self.value
+
+    def decode_action(self, ctx, action):
+        return []
+
+    def compute_reward(self, ctx):
+        return 0.0
+
+
+@pytest.mark.parametrize("value", [1.0, 2, np.float64(3.0), np.array(4.0), np.float32(5.0)])
+def test_a_single_number_for_a_one_value_box_is_read_as_that_observation(value):
+    env = ph.PhantomEnv(num_steps=3, network=ph.Network([_ScalarObserver("A", value)]))
+    observations, _ = env.reset(seed=0)
+    for _ in range(2):
+        assert observations["A"].shape == (1,) and observations["A"].dtype == np.float32
+        assert env.observation_space("A").contains(observations["A"])
+        observations = env.step({"A": np.zeros(1, dtype=np.float32)})[0]
+
+
+def test_a_single_number_for_a_wider_box_is_still_refused():
+    agent = _ScalarObserver("A")
+    agent.observation_space = gym.spaces.Box(-np.inf, np.inf, (2,))
+    env = ph.PhantomEnv(num_steps=3, network=ph.Network([agent]))
+    with pytest.raises(ObservationError, match="shape"):
+        env.reset(seed=0)

@@ -2,7 +2,9 @@
 
 :class:`Observation` is the engine's observation path (a base of
 :class:`~phantomzoo.engine.core.Engine`, which owns the state it reads): a fast path for
-plain float arrays of the space's dtype, the general path for everything else, and the
+plain float arrays of the space's dtype, the general path for everything else (cast to
+the space's dtype; a single number, such as a plain ``1.0``, for a ``Box`` of one value
+is reshaped to the space's shape, as Phantom's models return it), and the
 runtime checks of each agent's first observation per episode.
 """
 
@@ -16,6 +18,10 @@ import numpy as np
 
 from ..types import AgentID
 from .spaces import space_mismatch
+
+
+def _size(space: gym.spaces.Box) -> int:
+    return int(np.prod(space.shape))
 
 
 class Observation:
@@ -55,8 +61,11 @@ class Observation:
                     obs = self._with_mask(agent_id, obs)  # type: ignore[attr-defined]
             elif type_vector is not None:
                 obs = np.concatenate((np.asarray(obs, dtype=space.dtype).ravel(), type_vector))
-            if isinstance(space, gym.spaces.Box) and getattr(obs, "dtype", None) != space.dtype:
-                obs = np.asarray(obs, dtype=space.dtype)
+            if isinstance(space, gym.spaces.Box):
+                if getattr(obs, "dtype", None) != space.dtype:
+                    obs = np.asarray(obs, dtype=space.dtype)
+                if obs.ndim == 0 and _size(space) == 1:
+                    obs = obs.reshape(space.shape)  # a plain 1.0 for a Box of shape (1,)
         except (TypeError, ValueError) as exc:
             self._raise_bad_observation(
                 agent_id, obs, f"cannot be read as {space.dtype} numbers ({exc})"
@@ -81,7 +90,7 @@ class Observation:
         for agent_id in agent_ids:
             obs = agents[agent_id].encode_observation(contexts[agent_id])
             dtype = spaces[agent_id].dtype
-            if obs.__class__ is np.ndarray and obs.dtype == dtype:
+            if obs.__class__ is np.ndarray and obs.dtype == dtype and obs.ndim:
                 type_vector = type_vectors.get(agent_id)
                 if type_vector is None:
                     observations[agent_id] = obs
