@@ -340,6 +340,8 @@ class Runner:
                 if owner[agent_id][0] == policy_id:
                     slots.append(owner[agent_id][1])
                     batch.append(obs[agent_id])
+        if not slots:  # none of the policy's agents acts now (a staged model between turns)
+            return np.zeros(0, np.int64), np.zeros((0, 0))
         return np.asarray(slots, np.int64), np.asarray(batch, np.float64).reshape(len(slots), -1)
 
     # -------------------------------------------------------------- checkpoints

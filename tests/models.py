@@ -130,3 +130,12 @@ class DelayedTurnEnv(ph.FiniteStateMachineEnv):
                 ph.FSMStage("b", ["B"], rewarded_agents=["A", "B"], next_stages=["a"]),
             ],
         )
+
+
+class LeaderFollowerEnv(ph.StackelbergEnv):
+    """Leader A moves first, follower B second (a Stackelberg game of two talkers)."""
+
+    def __init__(self, num_steps: int = 6) -> None:
+        network = ph.Network([Talker("A", "EA"), Talker("B", "EB"), Echo("EA"), Echo("EB")])
+        network.add_connections_from([("A", "EA"), ("B", "EB")])
+        super().__init__(num_steps, network, leader_agents=["A"], follower_agents=["B"])

@@ -144,6 +144,17 @@ def test_staged_env_with_a_fixed_policy(backend, train_tiny):
     assert sum(row["episodes"] for row in result.history) > 0
 
 
+@pytest.mark.parametrize("env", ["models:LeaderFollowerEnv", "models:TurnEnv"])
+def test_staged_game_with_one_learnt_policy_per_group(backend, train_tiny, env):
+    """Leaders and followers (or one policy per stage) each learn their own policy; a
+    rollout may end while one group waits for its turn."""
+    result = train_tiny(env, {"leaders": ["A"], "followers": ["B"]})
+    assert set(result.policies.policies) == {"leaders", "followers"}
+    assert all(isinstance(result.policies[p], MLPPolicy) for p in ("leaders", "followers"))
+    assert set(result.history[-1]["returns"]) == {"leaders", "followers"}
+    assert result.history[-1]["timesteps"] > 0
+
+
 # ------------------------------------------------------------- checkpoint, resume
 def test_interrupt_then_resume_reaches_the_budget(backend, train_tiny, tmp_path, monkeypatch):
     original, seen = training.TrainingJob.checkpoint_due, {"n": 0}
