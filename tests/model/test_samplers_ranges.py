@@ -286,3 +286,12 @@ def test_unit_array_ranges_expand_into_a_rollout_grid_and_reset_an_env():
         observations, _ = env.reset(seed=0)
         assert env.network["A"].type.skill.tolist() == config["supertype"].skill.tolist()
         assert env.observation_space("A").contains(observations["A"])
+
+
+def test_phantoms_paths_to_samplers_and_ranges_are_the_same_modules():
+    """Phantom's users write ``ph.utils.samplers.UniformFloatSampler`` and
+    ``ph.utils.ranges.LinspaceRange``."""
+    import phantomzoo as ph
+
+    assert ph.utils.samplers is ph.samplers and ph.utils.ranges is ph.ranges
+    assert ph.utils.samplers.UniformFloatSampler is ph.samplers.UniformFloatSampler

@@ -1,7 +1,10 @@
 """Phantom-compatible call styles: ``ph.utils.rllib.train`` / ``rollout`` /
-``evaluate_policy`` and the ``ph.utils.rollout`` module (``Rollout``, ``Step``,
-``AgentStep``, ``rollouts_to_dataframe``, ``rollouts_to_jsonl``)."""
+``evaluate_policy``, the ``ph.utils.rollout`` module (``Rollout``, ``Step``,
+``AgentStep``, ``rollouts_to_dataframe``, ``rollouts_to_jsonl``), and Phantom's paths to
+the samplers and ranges (``ph.utils.samplers``, ``ph.utils.ranges``: the same modules as
+``ph.samplers`` and ``ph.ranges``)."""
 
+from .. import ranges, samplers
 from . import rllib, rollout
 
-__all__ = ["rllib", "rollout"]
+__all__ = ["ranges", "rllib", "rollout", "samplers"]
