@@ -28,8 +28,7 @@ from typing import Any
 from pettingzoo import ParallelEnv
 
 from .adapter import RENDER_MODES, EngineAdapter
-from .network import Network
-from .network.base import set_payload_checks
+from .network import Network, set_payload_checks
 from .supertype import Supertype
 from .types import AgentID
 

@@ -44,8 +44,7 @@ from pettingzoo import AECEnv
 from .adapter import RENDER_MODES, EngineAdapter
 from .agents import StrategicAgent
 from .errors import ActionError, EpisodeOverError, NotResetError, StageError
-from .network import Network
-from .network.base import set_payload_checks
+from .network import Network, set_payload_checks
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
 from .supertype import Supertype
 from .types import AgentID, StageID

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..agents import Agent, StrategicAgent
-from ..errors import MessageError, NetworkError
-from ..message import Message, MsgPayload, check_payload_types
-from ..resolvers import BatchResolver, Resolver
-from ..types import AgentID
+from .agents import Agent, StrategicAgent
+from .errors import MessageError, NetworkError
+from .message import Message, MsgPayload, check_payload_types
+from .resolvers import BatchResolver, Resolver
+from .types import AgentID
 
 if TYPE_CHECKING:
-    from ..context import Context
+    from .context import Context
 
 _tuple_new = tuple.__new__
 
@@ -50,8 +50,8 @@ class Network:
     """
 
     # Class defaults too, so networks pickled before these switches existed still load.
-    _enforce_payload_checks = True
-    _ignore_connection_errors = False
+    enforce_msg_payload_checks = True
+    ignore_connection_errors = False
 
     def __init__(
         self,
@@ -66,8 +66,10 @@ class Network:
             raise NetworkError(
                 f"resolver must be a phantomzoo.resolvers.Resolver, got {self.resolver!r}"
             )
-        self.ignore_connection_errors = ignore_connection_errors
-        self.enforce_msg_payload_checks = enforce_msg_payload_checks
+        self.ignore_connection_errors = _flag("ignore_connection_errors", ignore_connection_errors)
+        self.enforce_msg_payload_checks = _flag(
+            "enforce_msg_payload_checks", enforce_msg_payload_checks
+        )
         self._agents: dict[AgentID, Agent] = {}
         self._adj: dict[AgentID, set[AgentID]] = {}
         self._version = 0  # bumped whenever edges change, so contexts can be rebuilt
@@ -79,25 +81,6 @@ class Network:
         self.add_agents(agents or [])
         if connections is not None:
             self.add_connections_from(connections)
-
-    # ------------------------------------------------------------------ switches
-    @property
-    def enforce_msg_payload_checks(self) -> bool:
-        """Whether ``@ph.msg_payload`` sender/receiver types are checked (default True)."""
-        return self._enforce_payload_checks
-
-    @enforce_msg_payload_checks.setter
-    def enforce_msg_payload_checks(self, value: bool) -> None:
-        self._enforce_payload_checks = _flag("enforce_msg_payload_checks", value)
-
-    @property
-    def ignore_connection_errors(self) -> bool:
-        """Whether a message along a missing edge is delivered instead of refused."""
-        return self._ignore_connection_errors
-
-    @ignore_connection_errors.setter
-    def ignore_connection_errors(self, value: bool) -> None:
-        self._ignore_connection_errors = _flag("ignore_connection_errors", value)
 
     # ------------------------------------------------------------------ agents
     def add_agent(self, agent: Agent) -> None:
@@ -159,17 +142,9 @@ class Network:
         return {i: a for i, a in self._agents.items() if predicate(a)}
 
     # Phantom's documented names for the three queries above (same results, same order).
-    def get_actors_with_type(self, agent_type: type) -> dict[AgentID, Agent]:
-        """Phantom's name for :meth:`get_agents_with_type`."""
-        return self.get_agents_with_type(agent_type)
-
-    def get_actors_without_type(self, agent_type: type) -> dict[AgentID, Agent]:
-        """Phantom's name for :meth:`get_agents_without_type`."""
-        return self.get_agents_without_type(agent_type)
-
-    def get_actors_where(self, predicate: Callable[[Agent], bool]) -> dict[AgentID, Agent]:
-        """Phantom's name for :meth:`get_agents_where`."""
-        return self.get_agents_where(predicate)
+    get_actors_with_type = get_agents_with_type
+    get_actors_without_type = get_agents_without_type
+    get_actors_where = get_agents_where
 
     def check_usable(self) -> None:
         """Raise :class:`NetworkError` unless an environment can run on this network.
@@ -307,7 +282,7 @@ class Network:
             for receiver_id, payload in outgoing:
                 if receiver_id not in adjacent:
                     self._missing_edge(sender_id, receiver_id)
-                if payload._pz_restricted and self._enforce_payload_checks:
+                if payload._pz_restricted and self.enforce_msg_payload_checks:
                     check_payload_types(payload, self._agents[sender_id], self._agents[receiver_id])
                 message = _tuple_new(Message, (sender_id, receiver_id, payload))
                 batch = pending.get(receiver_id)
@@ -351,7 +326,7 @@ class Network:
             raise NetworkError(
                 f"agent {sender_id!r} sent a message to {self._unknown(receiver_id)}"
             )
-        if self._ignore_connection_errors:
+        if self.ignore_connection_errors:
             return
         raise NetworkError(
             f"agent {sender_id!r} cannot send a message to agent {receiver_id!r}: they are "
@@ -383,4 +358,11 @@ def set_payload_checks(network: Any, enforce: bool | None) -> None:
     """Apply an environment's ``enforce_msg_payload_checks=`` to its network (``None``
     keeps the network's own setting; a non-network is left for the engine to refuse)."""
     if enforce is not None and isinstance(network, Network):
-        network.enforce_msg_payload_checks = enforce
+        network.enforce_msg_payload_checks = _flag("enforce_msg_payload_checks", enforce)
+
+
+# StochasticNetwork lives in its own module (it needs Network, defined above) and is
+# re-exported here, where Phantom code imports it from.
+from .stochastic_network import StochasticNetwork  # noqa: E402
+
+__all__ = ["Network", "NetworkError", "StochasticNetwork"]

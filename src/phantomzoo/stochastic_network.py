@@ -1,4 +1,10 @@
-"""StochasticNetwork: a network whose edges exist with a probability, re-drawn every reset."""
+"""StochasticNetwork: a network whose edges exist with a probability, re-drawn every reset.
+
+Rates are numbers in [0, 1] or samplers of such numbers (drawn per edge per reset); the
+draws come from the generator the environment passes to ``reset`` (the episode's seeded
+one), or from a fresh unseeded generator when a user calls ``reset()`` without one.
+Import it as ``ph.StochasticNetwork`` or from :mod:`phantomzoo.network`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..agents import Agent
-from ..errors import NetworkError
-from ..resolvers import Resolver
-from ..samplers import Sampler, Shared
-from ..types import AgentID
-from .base import Network, _as_iterable, _pair
+from .errors import NetworkError
+from .network import Network, _as_iterable, _pair
+from .samplers import Sampler, Shared
+from .types import AgentID
 
 
 class StochasticNetwork(Network):
@@ -25,21 +29,12 @@ class StochasticNetwork(Network):
     the edge is drawn with that probability. Until the first reset an edge is present
     when its rate can be above 0. Draws come from the generator passed to :meth:`reset`
     (the environment passes the episode's seeded one). Arguments are those of
-    :class:`Network`.
+    :class:`Network` (``connections`` may hold triples).
     """
 
-    def __init__(
-        self,
-        agents: Iterable[Agent] | None = None,
-        resolver: Resolver | None = None,
-        connections: Iterable[Sequence[Any]] | None = None,
-        ignore_connection_errors: bool = False,
-        enforce_msg_payload_checks: bool = True,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._rates: dict[tuple[AgentID, AgentID], float | Sampler] = {}
-        super().__init__(
-            agents, resolver, connections, ignore_connection_errors, enforce_msg_payload_checks
-        )
+        super().__init__(*args, **kwargs)
 
     def add_connection(self, id_a: AgentID, id_b: AgentID, rate: float | Sampler = 1.0) -> None:
         """Connect two agents with probability ``rate`` per episode (a number in [0, 1] or
@@ -117,24 +112,23 @@ class StochasticNetwork(Network):
     ) -> Iterator[float]:
         """Each pair's rate this episode; samplers drawn in pair order (before the edges,
         so networks of fixed rates draw exactly as they always have)."""
-        shared: dict[int, float] = {}
+        shared: dict[int, float | None] = {}  # one draw per Shared sampler per reset
         for pair in pairs:
             rate = self._rates[pair]
             if not isinstance(rate, Sampler):
                 yield rate
                 continue
-            if isinstance(rate, Shared) and id(rate) in shared:
-                yield shared[id(rate)]
-                continue
-            value = _as_probability(rate.sample(rng))
+            key = id(rate) if isinstance(rate, Shared) else None
+            value = shared.get(key) if key is not None else None
+            if value is None:
+                value = _as_probability(rate.sample(rng))
             if value is None:
                 raise NetworkError(
-                    f"connection {pair[0]!r}-{pair[1]!r}: its rate sampler {rate!r} drew "
-                    "a value that is not a probability in [0, 1]; use a sampler bounded to "
-                    "[0, 1], e.g. UniformFloatSampler(0.2, 0.9)"
+                    f"connection {pair[0]!r}-{pair[1]!r}: its rate sampler {rate!r} drew a "
+                    "value that is not a probability in [0, 1]; bound it to [0, 1]"
                 )
-            if isinstance(rate, Shared):
-                shared[id(rate)] = value
+            if key is not None:
+                shared[key] = value
             yield value
 
 
@@ -156,7 +150,7 @@ def _check_rate(id_a: AgentID, id_b: AgentID, rate: Any) -> float | Sampler:
     if isinstance(rate, Sampler):
         if rate.shape != ():
             raise NetworkError(f"{where}: a rate sampler must draw single numbers, not {rate!r}")
-        low, high = (float(np.min(b)) for b in rate.bounds())
+        low, high = (float(b) for b in rate.bounds())
         if high < 0.0 or low > 1.0:
             raise NetworkError(
                 f"{where}: rate sampler {rate!r} draws in [{low}, {high}], outside [0, 1]; "
