@@ -46,6 +46,13 @@ class SupertypeError(PhantomZooError, TypeError):
     """A supertype or sampled type is malformed or cannot be flattened into an observation."""
 
 
+class TypeConversionError(SupertypeError, ValueError):
+    """A supertype's field cannot be turned into an observation space or its values.
+
+    Also a ``ValueError``, which is what Phantom raises for the same mistake.
+    """
+
+
 class AgentDefinitionError(PhantomZooError, TypeError):
     """An agent class is incomplete (for example a strategic agent without spaces)."""
 

@@ -25,7 +25,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .errors import SupertypeError
+from .errors import SupertypeError, TypeConversionError  # noqa: F401 (re-exported)
 from .ranges import Range
 from .samplers import Sampler, Shared, draw_value
 
@@ -173,13 +173,6 @@ class Supertype:
         return gym.spaces.Dict(
             {f.name: _space(self, f.name, getattr(self, f.name), low, high) for f in self._fields()}
         )
-
-
-class TypeConversionError(SupertypeError, ValueError):
-    """A supertype's field cannot be turned into an observation space or its values.
-
-    Also a ``ValueError``, which is what Phantom raises for the same mistake.
-    """
 
 
 _CHECKED: set[type] = set()  # classes that passed (a class is checked once: sampled every reset)
