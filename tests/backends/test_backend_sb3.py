@@ -341,7 +341,10 @@ def test_same_seed_same_result(tmp_path):
 @pytest.mark.parametrize(
     "options, match",
     [
-        ({"algorithm": "PPO2"}, r"algorithm must be one of \['A2C', 'PPO', 'SAC'\], got 'PPO2'"),
+        (
+            {"algorithm": "PPO2"},
+            r"algorithm must be one of \['A2C', 'MaskablePPO', 'PPO', 'SAC'\], got 'PPO2'",
+        ),
         ({"algorithm_kwargs": {"n_stepz": 8}}, r"does not accept algorithm_kwargs \['n_stepz'\]"),
         ({"algorithm_kwargs": {"seed": 3}}, r"may not set \['seed'\]"),
         ({"algorithm_kwargs": {"batch_size": 0}}, "cannot build PPO"),
