@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "reward_functions",
             "message",
             "network",
+            "stochastic_network",
             "resolvers",
             "samplers",
             "ranges",

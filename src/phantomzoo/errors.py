@@ -22,6 +22,12 @@ class MessageError(PhantomZooError, TypeError):
     """A message payload broke its contract: wrong sender/receiver type, no handler."""
 
 
+class PayloadTypeError(MessageError, NetworkError):
+    """A payload restricted by ``ph.msg_payload(sender_type=..., receiver_type=...)`` was
+    sent between agents it does not allow (also a NetworkError, which is what Phantom
+    raises for it)."""
+
+
 class ResolverError(PhantomZooError, RuntimeError):
     """Message resolution could not finish (for example it exceeded its round limit)."""
 

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .errors import MessageError
+from .errors import MessageError, PayloadTypeError
 from .types import AgentID
 
 try:  # C-implemented getter used by namedtuple; fall back to itemgetter elsewhere.
@@ -401,16 +401,17 @@ def _type_names(allowed: Iterable[Any]) -> str:
 
 
 def check_payload_types(payload: MsgPayload, sender: object, receiver: object) -> None:
-    """Raise :class:`MessageError` if ``payload`` may not travel from sender to receiver."""
+    """Raise :class:`~phantomzoo.errors.PayloadTypeError` (a MessageError and a
+    NetworkError) if ``payload`` may not travel from sender to receiver."""
     cls = type(payload)
     if cls._sender_types is not None and not _matches(sender, cls._sender_types):
-        raise MessageError(
+        raise PayloadTypeError(
             f"agent {getattr(sender, 'id', sender)!r} ({type(sender).__name__}) may not send "
             f"{cls.__name__}: only {_type_names(cls._sender_types)} may send it "
             f"(see @msg_payload(sender_type=...) on {cls.__name__})"
         )
     if cls._receiver_types is not None and not _matches(receiver, cls._receiver_types):
-        raise MessageError(
+        raise PayloadTypeError(
             f"agent {getattr(receiver, 'id', receiver)!r} ({type(receiver).__name__}) may not "
             f"receive {cls.__name__}: only {_type_names(cls._receiver_types)} may receive it "
             f"(see @msg_payload(receiver_type=...) on {cls.__name__})"

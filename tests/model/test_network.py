@@ -100,5 +100,6 @@ def test_stochastic_network_errors():
     net = ph.StochasticNetwork(make_agents())
     with pytest.raises(NetworkError, match=r"rate must be in \[0, 1\]"):
         net.add_connection("p1", "d1", 1.5)
-    with pytest.raises(NetworkError, match="needs the random generator"):
-        net.reset()
+    with pytest.raises(NetworkError, match="needs a numpy Generator"):
+        net.reset(7)
+    net.reset()  # Phantom's unseeded call: a fresh generator (documented as unseeded)

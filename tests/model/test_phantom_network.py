@@ -316,3 +316,24 @@ def test_is_fsm_deterministic():
 def test_stackelberg_is_deterministic():
     net = ph.Network([Mover("L", None), Mover("F", None)])
     assert ph.StackelbergEnv(4, net, ["L"], ["F"]).is_fsm_deterministic()
+
+
+def test_a_payload_type_violation_is_also_a_network_error_as_in_phantom():
+    from phantomzoo.errors import MessageError, NetworkError, PayloadTypeError
+
+    assert issubclass(PayloadTypeError, MessageError) and issubclass(PayloadTypeError, NetworkError)
+
+    class Sender(ph.Agent):
+        pass
+
+    class Other(ph.Agent):
+        pass
+
+    @ph.msg_payload(sender_type=Sender)
+    class OnlyFromSenders(ph.MsgPayload):
+        value: int
+
+    network = ph.Network([Sender("S"), Other("O")])
+    network.add_connection("S", "O")
+    with pytest.raises(NetworkError, match="OnlyFromSenders"):
+        network.send("O", [("S", OnlyFromSenders(1))], {})

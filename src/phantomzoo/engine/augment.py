@@ -5,7 +5,6 @@ observation space given an ``"action_mask"`` entry when the agent is masked
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -13,9 +12,6 @@ import numpy as np
 
 from ..agents import StrategicAgent
 from ..errors import AgentDefinitionError, SupertypeError
-from ..network import Network
-from ..supertype import Supertype
-from ..types import AgentID
 from .masks import mask_space
 
 
@@ -64,19 +60,3 @@ def augment_space(agent: StrategicAgent, space: gym.Space[Any]) -> gym.Space[Any
         "1-D Box nor a Dict, so its type cannot be appended; use one of those or build the "
         "env with type_augmented_observations=False"
     )
-
-
-def apply_supertypes(
-    network: Network,
-    env_supertype: Supertype | None,
-    agent_supertypes: Mapping[AgentID, Supertype] | None,
-) -> dict[AgentID, Supertype]:
-    """Give agents their overriding supertypes; refuse any supertype that is not one.
-
-    Returns the overrides as a dict (the engine keeps it as ``agent_supertypes``)."""
-    for agent_id, supertype in (agent_supertypes or {}).items():
-        network[agent_id].supertype = supertype
-    for supertype in [env_supertype, *(a.supertype for a in network.by_id.values())]:
-        if supertype is not None and not isinstance(supertype, Supertype):
-            raise SupertypeError(f"supertypes must be ph.Supertype instances, got {supertype!r}")
-    return dict(agent_supertypes or {})
