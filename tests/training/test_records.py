@@ -175,3 +175,26 @@ def test_unsaveable_mappings_are_refused_before_training(
             "supply_chain_v0", policies, env_config={"num_shops": 2}, timesteps=10,
             results_dir=tmp_path, progress=False,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ph.samplers.UniformArraySampler(0.0, 1.0, (3,)),
+        ph.samplers.NormalArraySampler(0.0, 2.0, (2,)),
+        ph.ranges.UnitArrayUniformRange(0.0, 1.0, 0.5),
+        ph.ranges.UnitArrayLinspaceRange(0.0, 1.0, 3),
+        ph.ranges.LinspaceRange(0.0, 1.0, 3, dtype=np.float32),
+    ],
+)
+def test_array_samplers_ranges_and_dtypes_are_recorded_and_rebuilt(value):
+    rebuilt = records.decode(json.loads(json.dumps(records.encode(value))))
+    assert type(rebuilt) is type(value)
+    assert records.encode(rebuilt) == records.encode(value)
+
+
+def test_a_recorded_dtype_must_be_numeric():
+    with pytest.raises(ManifestError, match=r"\$dtype must be one of"):
+        records.decode({"$dtype": "object"})
+    with pytest.raises(ConfigError, match="only numeric dtypes"):
+        records.encode({"d": np.dtype("U3")})

@@ -40,11 +40,19 @@ RECORDABLE_CLASSES: dict[str, type] = {
         samplers.UniformIntSampler,
         samplers.NormalSampler,
         samplers.DiscreteSampler,
+        samplers.UniformArraySampler,
+        samplers.NormalArraySampler,
         ranges.UniformRange,
         ranges.LinspaceRange,
         ranges.ListRange,
+        ranges.UnitArrayUniformRange,
+        ranges.UnitArrayLinspaceRange,
     )
 }
+#: NumPy scalar types recorded as dtypes (``dtype=np.float32`` in a range), by name.
+_DTYPES = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+           np.uint64, np.float16, np.float32, np.float64)  # fmt: skip
+_DTYPE_NAMES = frozenset(np.dtype(t).name for t in _DTYPES)
 _MAX_ARRAY = 1_000_000  # elements; a config array larger than this is refused
 _MAX_DEPTH = 64
 _MISSING = object()
@@ -95,6 +103,11 @@ class _Encoder:
             return scalar
         if isinstance(value, np.ndarray):
             return self._array(value, where)
+        if isinstance(value, np.dtype) or (isinstance(value, type) and value in _DTYPES):
+            dtype = np.dtype(value)
+            if dtype.kind not in "biuf":
+                raise ConfigError(f"{where} is the dtype {dtype}; only numeric dtypes are recorded")
+            return {"$dtype": dtype.name}
         if isinstance(value, (list, tuple)):
             items = [self.encode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
             return items if isinstance(value, list) else {"$tuple": items}
@@ -231,6 +244,12 @@ class _Decoder:
             raise self.fail(f"unknown record tag(s) {tags}")
         return handler(self, data, depth)
 
+    def dtype_(self, data: dict[str, Any], depth: int) -> np.dtype:
+        name = data["$dtype"]
+        if not isinstance(name, str) or name not in _DTYPE_NAMES:
+            raise self.fail(f"$dtype must be one of {sorted(_DTYPE_NAMES)}, got {name!r}")
+        return np.dtype(name)
+
     def tuple_(self, data: dict[str, Any], depth: int) -> tuple[Any, ...]:
         return tuple(self.decode(_list(self, data, "$tuple"), depth + 1))
 
@@ -327,6 +346,7 @@ class _Decoder:
 
 
 _TAGS: dict[str, Callable[[_Decoder, dict[str, Any], int], Any]] = {
+    "$dtype": _Decoder.dtype_,
     "$tuple": _Decoder.tuple_,
     "$float": _Decoder.float_,
     "$dict": _Decoder.dict_,
