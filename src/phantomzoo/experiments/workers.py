@@ -195,9 +195,10 @@ def _result(future: Future[Any], unit: WorkUnit) -> list[Rollout]:
     except BrokenProcessPool:
         raise RolloutWorkerError(
             f"a rollout worker process died while playing configuration {unit.rollout_id} "
-            f"(repeats {list(unit.repeats)}): it was killed or crashed outside Python "
-            "(out of memory?); try fewer num_workers, or num_workers=0 to see the error "
-            "in this process"
+            f"(repeats {list(unit.repeats)}): it was killed, crashed outside Python (out of "
+            "memory?) or could not start (workers re-import the main script: run it from a "
+            "file, not stdin, with the rollout under `if __name__ == '__main__':`); try "
+            "fewer num_workers, or num_workers=0 to see the error in this process"
         ) from None
 
 
