@@ -18,7 +18,7 @@ are checked to equal the in-process ones. Prints a table; ``--json PATH`` writes
 figures.
 
 What the 2-core machine allows (measured with other jobs running, load average 1.7-3.6;
-``benchmarks/results/rollout_workers.json``): no speed-up. In-process ~14 episodes/s;
+``--json``; results/ is not committed): no speed-up. In-process ~14 episodes/s;
 processes x1 0.49x, x2 0.31x; Ray x1 0.24x, x2 0.22x. Two reasons: with other jobs on both
 cores a second worker has no free core, and every Rollout carries every step (dicts of
 observations, actions, infos), whose pickling to and from a worker costs about as much
