@@ -1,21 +1,29 @@
-"""Throughput of the tutorial supply chain against a plain-Python floor and Phantom 2.2.
+"""Throughput of the tutorial supply chain against a plain-Python floor and, when a
+Phantom interpreter is given, against Phantom 2.2 measured side by side.
 
 Runs whole episodes (resets included) of ``supply_chain_v0`` under uniform random
 actions at each number of shops, does the same with the hand-written floor
 (:class:`phantomzoo.envs.supply_chain.floor.PlainSupplyChain`), prints the table and the
 goal checks, and writes everything with the machine's description as JSON::
 
-    python benchmarks/throughput.py                       # 1,10,100,1000 shops, >= 3 s each
+    python benchmarks/throughput.py                       # 1,10,100,1000 shops, >= 2 s each
     python benchmarks/throughput.py --shops 1,10 --min-seconds 1
     python benchmarks/throughput.py --checks off,first     # + the cost of runtime checks
+    python benchmarks/throughput.py --phantom-python ~/phantom-venv/bin/python
+    PHANTOM_PY=/path/to/phantom-venv/bin/python python benchmarks/throughput.py --shops 1,1000
 
-Goals (printed as PASS or MISS from the numbers just measured, never assumed):
-5x Phantom 2.2 at 1 shop (>= 58,000 env-steps/s), 10x at 1000 shops
-(>= 70,000 shop-steps/s), and a cost per shop-step that does not grow with shops. The
-Phantom 2.2 figures are OLD ones (:mod:`goals`), not measured alongside.
-With ``--checks off,first`` the runtime check levels are also measured side by side
-(alternating runs, medians with min-max) and the always-on ``"first"`` checks must cost
-at most 5% of the unchecked rate.
+With a Phantom interpreter (``--phantom-python`` or ``$PHANTOM_PY``) every size is also
+measured side by side (:mod:`phantom_side`): Phantom's tutorial supply chain and
+``supply_chain_v0`` through its ``ParallelEnv`` API, equal work, alternating rounds
+(``--pairs``, at least 3); the ratio phantomzoo / Phantom is printed with its median
+and min-max over rounds. Without one, only phantomzoo's figures and its ratio to the
+floor are printed: no figure of Phantom is stored anywhere.
+
+Goals (PASS / MISS from the numbers just measured, SKIP when not measured): 5x Phantom
+2.2 at 1 shop and 10x at 1000 shops (median ratio of the same run), and a cost per
+shop-step that does not grow with shops. With ``--checks off,first`` the runtime check
+levels are also measured (alternating runs, medians with min-max) and the always-on
+``"first"`` checks must cost at most 5% of the unchecked rate.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from pathlib import Path
 
 import checks_overhead as co
 import goals as gl
+import phantom_side as ps
 
 import phantomzoo as ph
 from phantomzoo.cli import bench as bm
@@ -81,11 +90,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_OUT,
         help="JSON file to write (default: benchmarks/results/throughput.json)",
     )
+    ps.add_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    phantom_python, phantom_info = ps.prepare(args)  # refuse bad options before measuring
     machine = bm.machine_info()
     print(f"{machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs")
     print(
@@ -95,10 +106,12 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     rows = sc.supply_chain_throughput_table(args.shops, args.min_seconds, args.seed, args.repeats)
-    rows = gl.with_phantom_columns(rows)
-    print(bm.format_table(rows, sc.THROUGHPUT_COLUMNS + gl.PHANTOM_COLUMNS))
+    print(bm.format_table(rows, sc.THROUGHPUT_COLUMNS))
+    side_rows = None
+    if phantom_python is not None:
+        side_rows = side_by_side(args, phantom_python)
     print()
-    goals = gl.check_supply_chain_goals(rows)
+    goals = gl.check_supply_chain_goals(rows, side_rows)
     for goal in goals:
         print(f"{goal['status']:4}  {goal['name']}: {goal['detail']}")
 
@@ -117,10 +130,13 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeats,
             "seed": args.seed,
             "checks": list(args.checks or []),
+            "phantom_python": phantom_python,
         },
         "machine": machine,
-        "phantom_reference_shop_steps_per_s (old figures)": gl.PHANTOM_2_2_SUPPLY_CHAIN,
         "rows": rows,
+        "side_by_side": None
+        if side_rows is None
+        else {"phantom": phantom_info, "pairs": args.pairs, "rows": side_rows},
         "goals": goals,
         "checks_rows": checks_rows,
         "wall_seconds": time.perf_counter() - started,
@@ -128,6 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     print(f"\nWrote {args.out}")
     return 0
+
+
+def side_by_side(args: argparse.Namespace, phantom_python: str) -> list[dict]:
+    """Phantom's tutorial supply chain vs ``supply_chain_v0`` (ParallelEnv), alternating."""
+    print(
+        f"\nSide by side, shop-steps/s: {args.pairs} alternating rounds (Phantom, phantomzoo) "
+        f"per size of >= {args.min_seconds:g} s each, one subprocess per measurement"
+    )
+    sides = ps.supply_chain_sides(phantom_python)
+    rows = ps.compare_sizes(sides, args.shops, args.pairs, args.min_seconds, args.seed)
+    ps.print_rows("phantomzoo / Phantom 2.2, supply chain (shop-steps/s)", rows)
+    return rows
 
 
 def compare_checks(args: argparse.Namespace) -> list[dict]:
