@@ -1,4 +1,5 @@
-"""Throughput of the digital-ads market against a plain-Python floor and Phantom 2.2.
+"""Throughput of the digital-ads market against a plain-Python floor and, when a
+Phantom interpreter is given, against Phantom 2.2 measured side by side.
 
 Runs whole episodes (resets included) of ``digital_ads_v0`` through the acting-agents
 protocol (``acting_reset`` / ``acting_step``, one impression per step) under uniform
@@ -10,18 +11,28 @@ checks and the baseline clicks, and writes everything as JSON::
     python benchmarks/ads_throughput.py                        # 6,60,120,1200, >= 2 s each
     python benchmarks/ads_throughput.py --advertisers 6,60 --min-seconds 1 --repeats 1
     python benchmarks/ads_throughput.py --checks off,first      # + runtime-check cost
+    python benchmarks/ads_throughput.py --advertisers 6,1200 --phantom-python PATH
 
 Columns: ``env-steps/s`` counts ``acting_step`` calls (one impression, two stages),
 ``adv-steps/s`` advertiser actions (what a trainer consumes), ``CPU µs/adv-step`` the
 process CPU time per advertiser action (less inflated than wall time when other
 programs share the cores), ``ours/floor`` phantomzoo adv-steps/s over the floor's.
 
-Goals (printed as PASS or MISS from the numbers just measured, never assumed): 5x
-Phantom 2.2 at 6 advertisers (>= 135,000 advertiser-steps/s), 10x at 1200 (>= 160,000
-advertiser-steps/s), and a cost per advertiser-step that does not grow with the number
-of advertisers (no size costs more than 1.25x a smaller one). With ``--checks
-off,first`` the runtime check levels are also measured side by side (alternating runs,
-medians with min-max); the always-on ``"first"`` checks must cost at most 5%.
+With a Phantom interpreter (``--phantom-python`` or ``$PHANTOM_PY``) every size is also
+measured side by side (:mod:`phantom_side`) on equal work: Phantom's digital-ads example
+and ``digital_ads_v0`` with the same advertisers, budget ranges and 10 impressions per
+episode, in alternating rounds (``--pairs``, at least 3) of Phantom, phantomzoo's acting
+protocol and phantomzoo's PettingZoo AEC API (``agent_iter`` / ``last`` / ``step``);
+the ratios phantomzoo / Phantom are printed with median and min-max over rounds.
+Without one, only phantomzoo's figures and its ratio to the floor are printed: no
+figure of Phantom is stored anywhere.
+
+Goals (PASS / MISS from the numbers just measured, SKIP when not measured): 5x Phantom
+2.2 at 6 advertisers and 10x at 1200, through both APIs (median ratio of the same run),
+and a cost per advertiser-step that does not grow with the number of advertisers (no
+size costs more than 1.25x a smaller one). With ``--checks off,first`` the runtime
+check levels are also measured side by side (alternating runs, medians with min-max);
+the always-on ``"first"`` checks must cost at most 5%.
 """
 
 from __future__ import annotations
@@ -36,16 +47,16 @@ from typing import Any
 import checks_overhead as co
 import goals as gl
 import numpy as np
+import phantom_side as ps
 
 import phantomzoo as ph
 from phantomzoo.cli.bench import format_table, machine_info
 from phantomzoo.envs.digital_ads import RandomBidPolicy, ValueBidPolicy, evaluate_clicks
 from phantomzoo.envs.digital_ads.floor import PlainDigitalAds
+from phantomzoo.errors import PhantomZooError
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "ads_throughput.json"
 
-#: OLD Phantom 2.2 figures, advertiser-steps per second by advertisers (see goals.py).
-PHANTOM_REFERENCE = gl.PHANTOM_2_2_ADS
 WARMUP_STEPS = 10
 MAX_BID = 1.0
 
@@ -57,8 +68,6 @@ COLUMNS = [
     ("cpu_us_per_adv_step", "CPU µs/adv-step", ".2f"),
     ("floor_adv_steps_per_s", "floor adv-steps/s", ",.0f"),
     ("ratio_vs_floor", "ours/floor", ".2f"),
-    ("phantom_adv_steps_per_s", "Phantom 2.2 adv-steps/s (old)", ",.0f"),
-    ("speedup_vs_phantom", "vs Phantom", ".1f"),
 ]
 BASELINE_COLUMNS = [
     ("auction", "auction"),
@@ -163,7 +172,6 @@ def measure_row(advertisers: int, min_seconds: float, seed: int, repeats: int) -
         ours_runs.append(measure_env(per_family, min_seconds, seed))
         floor_runs.append(measure_floor(per_family, min_seconds, seed))
     ours, floor = _median(ours_runs), _median(floor_runs)
-    reference = PHANTOM_REFERENCE.get(advertisers)
     return {
         "advertisers": advertisers,
         "env_steps_per_s": ours["env_steps_per_s"],
@@ -174,8 +182,6 @@ def measure_row(advertisers: int, min_seconds: float, seed: int, repeats: int) -
         "floor_adv_steps_per_s": floor["adv_steps_per_s"],
         "floor_us_per_adv_step": floor["us_per_adv_step"],
         "ratio_vs_floor": ours["adv_steps_per_s"] / floor["adv_steps_per_s"],
-        "phantom_adv_steps_per_s": reference,
-        "speedup_vs_phantom": None if reference is None else ours["adv_steps_per_s"] / reference,
         "runs_adv_steps_per_s": [r["adv_steps_per_s"] for r in ours_runs],
         "floor_runs_adv_steps_per_s": [r["adv_steps_per_s"] for r in floor_runs],
         "seconds_measured": ours["seconds"],
@@ -228,6 +234,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="also compare runtime check levels side by side, e.g. off,first",
     )
+    ps.add_arguments(parser)
     args = parser.parse_args(argv)
     if not args.min_seconds > 0 or args.repeats < 1 or args.episodes < 1:
         parser.error("--min-seconds must be > 0, --repeats and --episodes >= 1")
@@ -251,8 +258,22 @@ def compare_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def side_by_side(args: argparse.Namespace, phantom_python: str) -> list[dict[str, Any]]:
+    """Phantom's ads example vs ``digital_ads_v0`` through both APIs, alternating."""
+    print(
+        f"\nSide by side, adv-steps/s: {args.pairs} alternating rounds (Phantom, acting "
+        f"protocol, AEC API) per size of >= {args.min_seconds:g} s each, 10 impressions "
+        "per episode, one subprocess per measurement"
+    )
+    sides = ps.ads_sides(phantom_python)
+    rows = ps.compare_sizes(sides, args.advertisers, args.pairs, args.min_seconds, args.seed)
+    ps.print_rows("phantomzoo / Phantom 2.2, digital ads (advertiser-steps/s)", rows)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    phantom_python, phantom_info = ps.prepare(args)  # refuse bad options before measuring
     machine = machine_info()
     print(f"{machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs")
     print(
@@ -269,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         f"load average after: {load_after[0]:.2f} (1 min); above the CPU count, other "
         "programs share the cores and wall-clock rates fall (CPU µs is less affected)"
     )
-    goals = gl.check_ads_goals(rows)
+    side_rows = None
+    if phantom_python is not None:
+        side_rows = side_by_side(args, phantom_python)
+    goals = gl.check_ads_goals(rows, side_rows)
     print()
     for goal in goals:
         print(f"{goal['status']:4s}  {goal['name']}: {goal.get('detail', 'not measured')}")
@@ -295,11 +319,14 @@ def main(argv: list[str] | None = None) -> int:
             "auction": "first",
             "max_bid": MAX_BID,
             "checks": list(args.checks or []),
+            "phantom_python": phantom_python,
         },
         "machine": machine,
         "load_average_1min": {"before": load_before[0], "after": load_after[0]},
-        "phantom_reference_adv_steps_per_s (old figures)": PHANTOM_REFERENCE,
         "rows": rows,
+        "side_by_side": None
+        if side_rows is None
+        else {"phantom": phantom_info, "pairs": args.pairs, "rows": side_rows},
         "goals": goals,
         "checks_rows": checks_rows,
         "baselines": baselines,
@@ -311,4 +338,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except PhantomZooError as exc:
+        raise SystemExit(f"{Path(__file__).name}: error: {exc}") from None

@@ -321,6 +321,10 @@ def notes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         if messages:
             listing = ", ".join(f"{k} {v:,}" for k, v in messages.items())
             lines.append(f"size {row['size']:,}: messages in one episode: {listing}")
+        acting = ", ".join(
+            f"{s['label']} {s['acting_per_acting_step']:.2f}" for s in sides.values()
+        )
+        lines.append(f"size {row['size']:,}: agents acting per acting step: {acting}")
         if row["spread"] > DISAGREE:
             lines.append(
                 f"size {row['size']:,}: rounds disagree by {row['spread']:.0%} (> "
