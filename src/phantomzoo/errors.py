@@ -134,3 +134,12 @@ class RewardError(PhantomZooError, ValueError):
 class DependencyNotInstalled(RegistryError, ImportError):
     """An optional dependency (a trainer backend's torch, ray, ...) is not installed;
     the message names the pip extra that provides it."""
+
+
+class StepIndexError(PhantomZooError, IndexError):
+    """A step index outside a rollout (an IndexError, so ``for step in rollout`` stops)."""
+
+
+class RolloutWorkerError(PhantomZooError, RuntimeError):
+    """A rollout worker process died (killed, out of memory, crashed in native code)
+    before returning its unit; the message names the unit and what to try."""

@@ -220,8 +220,21 @@ def test_importing_and_rolling_out_does_not_import_ray(tmp_path):
 
 
 def test_ray_workers_give_the_in_process_rollouts(monkeypatch):
+    """On a private Ray instance started (and stopped) by the rollout; when the test
+    session already runs Ray (the rllib tests start one), in a fresh interpreter."""
     ray = pytest.importorskip("ray")
-    assert not ray.is_initialized()
+    if ray.is_initialized():
+        program = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+            "import test_rollout_workers as t, ray\n"
+            "assert t._supply(num_workers=2, backend='ray', batch_size=1) == t._supply()\n"
+            "assert not ray.is_initialized()\n"
+        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                              timeout=300, check=False, env=env)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return
     made: list[str] = []
     mkdtemp = ray_workers.tempfile.mkdtemp
 
@@ -234,3 +247,11 @@ def test_ray_workers_give_the_in_process_rollouts(monkeypatch):
     assert there == _supply()
     assert not ray.is_initialized()  # the private instance stopped with the rollout
     assert len(made) == 1 and not Path(made[0]).exists()  # and its temp dir is gone
+
+
+def test_ray_workers_reuse_the_callers_ray_session(monkeypatch):
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        pytest.skip("runs where the test session already started Ray (after the rllib tests)")
+    assert _supply(num_workers=2, backend="ray") == _supply()
+    assert ray.is_initialized()  # the caller's session is left running

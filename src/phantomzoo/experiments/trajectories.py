@@ -18,14 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, PhantomZooError
+from ..errors import ConfigError, StepIndexError
 from ..types import AgentID
 
 __all__ = ["AgentStep", "Rollout", "Step", "StepIndexError"]
-
-
-class StepIndexError(PhantomZooError, IndexError):
-    """A step index outside a rollout (an IndexError, so ``for step in rollout`` stops)."""
 
 
 @dataclass

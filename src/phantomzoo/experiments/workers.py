@@ -32,7 +32,7 @@ from typing import Any
 
 import cloudpickle
 
-from ..errors import ConfigError, PhantomZooError
+from ..errors import ConfigError, RolloutWorkerError
 from .trajectories import Rollout
 from .units import RolloutPlan, WorkUnit
 
@@ -43,11 +43,6 @@ BACKENDS = ("auto", "ray", "processes")
 
 #: ``on_done(unit, rollouts)``: called in this process as each unit comes back.
 OnDone = Callable[[WorkUnit, list[Rollout]], None]
-
-
-class RolloutWorkerError(PhantomZooError, RuntimeError):
-    """A rollout worker process died (killed, out of memory, crashed in native code)
-    before returning its unit; the message names the unit and what to try."""
 
 
 def check_workers(num_workers: Any, backend: Any, address: Any) -> None:
