@@ -40,7 +40,19 @@ LAYERS: list[tuple[str, set[str]]] = [
         },
     ),  # fmt: skip
     ("engine", {"engine"}),
-    ("surface", {"adapter", "env", "fsm", "parallel"}),
+    (
+        "surface",
+        {
+            "adapter",
+            "env",
+            "fsm",
+            "parallel",
+            "telemetry",
+            "telemetry_defaults",
+            "telemetry_options",
+            "telemetry_records",
+        },
+    ),
     ("training", {"training", "single_agent", "single_agent_setup"}),  # TrainedPolicies
     ("experiments", {"experiments", "testing"}),  # ph.testing plays episodes
     ("cli", {"cli", "utils", "__init__", "__main__"}),

@@ -18,6 +18,7 @@ from . import (
     resolvers,
     reward_functions,
     samplers,
+    telemetry,
     utils,
 )
 from .agents import Agent, StrategicAgent, msg_handler
@@ -34,6 +35,7 @@ from .policy import Policy
 from .registry import make, register, registered_envs, spec
 from .single_agent import SingleAgentEnvAdapter
 from .supertype import Supertype
+from .telemetry import Telemetry
 from .training.api import TrainingResult, train
 from .training.mapping import PolicyMapping, PolicySpec, compile_policy_mapping
 from .training.trained import MLPPolicy, TrainedPolicies, load_policies
@@ -66,6 +68,7 @@ __all__ = [
     "StochasticNetwork",
     "StrategicAgent",
     "Supertype",
+    "Telemetry",
     "TrainedPolicies",
     "TrainingResult",
     "compile_policy_mapping",
@@ -91,6 +94,7 @@ __all__ = [
     "reward_functions",
     "samplers",
     "spec",
+    "telemetry",
 ]
 
 

@@ -30,6 +30,7 @@ from pettingzoo import ParallelEnv
 from .adapter import RENDER_MODES, EngineAdapter
 from .network import Network, set_payload_checks
 from .supertype import Supertype
+from .telemetry_defaults import TelemetryHost
 from .types import AgentID
 
 StepResult = tuple[
@@ -41,7 +42,7 @@ StepResult = tuple[
 ]
 
 
-class PhantomEnv(EngineAdapter, ParallelEnv):
+class PhantomEnv(TelemetryHost, EngineAdapter, ParallelEnv):
     """A PettingZoo ``ParallelEnv`` over a network of agents.
 
     Subclass it, build the network in ``__init__`` and call ``super().__init__``.
@@ -99,6 +100,7 @@ class PhantomEnv(EngineAdapter, ParallelEnv):
             check_observations=check_observations,
             checks=checks,
         )
+        self._init_telemetry()  # off unless ph.telemetry.logger set a default
         self.agents: list[AgentID] = []  # the live strategic agents (all act each step)
 
     def reset(

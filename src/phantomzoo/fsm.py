@@ -47,12 +47,13 @@ from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network, set_payload_checks
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
 from .supertype import Supertype
+from .telemetry_defaults import TelemetryHost
 from .types import AgentID, StageID
 
 __all__ = ["FSMEnvView", "FSMStage", "FiniteStateMachineEnv", "StackelbergEnv"]
 
 
-class FiniteStateMachineEnv(EngineAdapter, AECEnv):
+class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECEnv):
     """A staged model as a PettingZoo ``AECEnv``.
 
     Within a stage, its live acting agents take turns (``agent_selection``); the stage
@@ -116,6 +117,7 @@ class FiniteStateMachineEnv(EngineAdapter, AECEnv):
             initial_stage=initial_stage,
         )
         self._validate_stages(initial_stage)
+        self._init_telemetry()  # off unless ph.telemetry.logger set a default
         self.agents: list[AgentID] = []  # filled by reset()
         self._observations: dict[AgentID, Any] = {}
         self._turns: list[AgentID] = []

@@ -82,6 +82,12 @@ class Network:
         if connections is not None:
             self.add_connections_from(connections)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if getattr(state.get("message_log"), "_pz_transient", False):
+            state["message_log"] = None  # a telemetry's log stays with the original network
+        return state
+
     # ------------------------------------------------------------------ agents
     def add_agent(self, agent: Agent) -> None:
         """Add one agent (its id must not be taken)."""

@@ -6,7 +6,9 @@ delivers them and every reply they trigger to their receivers' handlers. Write y
 by subclassing :class:`Resolver` and implementing :meth:`Resolver.resolve`; hand a batch
 to its receiver with :meth:`Resolver.deliver`, which queues the replies through
 ``network.send`` (so edge and payload checks always apply). When ``network.message_log``
-is a list, append every message you deliver to it (rollouts record messages that way).
+is a list, every message delivered is appended to it (rollouts and
+:mod:`~phantomzoo.telemetry` record messages that way): :meth:`Resolver.deliver` does it
+for you, so a custom resolver that delivers with it is logged too.
 """
 
 from __future__ import annotations
@@ -55,7 +57,21 @@ class Resolver(ABC):
         contexts: dict[AgentID, Context],
         pending: dict[AgentID, list[Message]],
     ) -> None:
-        """Hand ``batch`` to its receiver and queue the replies it sends in ``pending``."""
+        """Hand ``batch`` to its receiver and queue the replies it sends in ``pending``
+        (appending the batch to ``network.message_log`` when that is a list)."""
+        if network.message_log is not None:
+            network.message_log.extend(batch)
+        Resolver._handle(network, receiver_id, batch, contexts, pending)
+
+    @staticmethod
+    def _handle(
+        network: Network,
+        receiver_id: AgentID,
+        batch: Sequence[Message],
+        contexts: dict[AgentID, Context],
+        pending: dict[AgentID, list[Message]],
+    ) -> None:
+        """:meth:`deliver` without logging (for resolvers that log a round at once)."""
         agent = network._agents[receiver_id]
         ctx = contexts[receiver_id]
         if agent._pz_fast:
@@ -144,7 +160,7 @@ class BatchResolver(Resolver):
         contexts: dict[AgentID, Context],
         rng: np.random.Generator,
     ) -> None:
-        deliver = self.deliver
+        deliver = self._handle  # each round is logged whole below
         send = network.send
         agents = network._agents
         round_limit = self.round_limit

@@ -30,12 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..agents import StrategicAgent
-from ..errors import (
-    ActionError,
-    ConfigError,
-    NetworkError,
-    StageError,
-)
+from ..errors import ActionError, ConfigError, NetworkError, StageError
 from ..network import Network
 from ..stages import FSMStage
 from ..supertype import Supertype
@@ -77,6 +72,9 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
         view: Called (no arguments) for the env view after every change of state; the
             default publishes the step and the fraction of the episode elapsed.
     """
+
+    #: The env's ``ph.Telemetry`` (:mod:`phantomzoo.telemetry`) or ``None`` (off).
+    telemetry: Any = None
 
     def __init__(
         self,
@@ -141,6 +139,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
     def __getstate__(self) -> dict[str, Any]:  # copies and pickles: the agents view is rebuilt
         state = self.__dict__.copy()
         del state["_agents"]
+        state["telemetry"] = None  # a log belongs to one env: copies start without one
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -268,10 +267,15 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
         self._reset_checks()
         self._set_live(list(self.possible_agents))
         self._carry = {}
+        if self.telemetry is not None:
+            self.telemetry.begin_episode(self, seed)
         while self._live and not self._acting()[0]:  # stages the env plays alone
             self._play_stage([], {}, self._carry, {})
         acting = self.acting_agents
-        return self._observe_many(acting), self._reset_infos(acting)
+        result = self._observe_many(acting), self._reset_infos(acting)
+        if self.telemetry is not None:
+            self.telemetry.after_reset(self, *result)
+        return result
 
     # ------------------------------------------------------------------ acting
     @property
@@ -298,8 +302,12 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
         ended (its final observation); ``rewards`` every agent rewarded since the last
         step; ``terminations``, ``truncations`` and ``infos`` cover both.
         """
-        if not self.staged:
-            return self._step_parallel(actions)
+        result = self._step_staged(actions) if self.staged else self._step_parallel(actions)
+        if self.telemetry is not None:
+            self.telemetry.after_step(self, actions, result)
+        return result
+
+    def _step_staged(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
         if not self._live:
             self._raise_episode_over()
         acting, acting_set = self._acting()
@@ -370,6 +378,8 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
             self._set_live([i for i in self._live if i not in ended])
         self.current_stage = self._stage = next_stage
         self._tick()
+        if self.telemetry is not None:
+            self.telemetry.after_stage(self, stage.id)
 
     def _ended(self, live: set[AgentID]) -> dict[AgentID, tuple[bool, bool]]:
         """``{agent: (terminated, truncated)}`` of the live agents that end now: every one
