@@ -64,7 +64,11 @@ def jsonable(value: Any) -> Any:
 
 def _key(key: Any) -> str:
     """A mapping key as JSON needs it: a string (agent ids may be ints or tuples)."""
-    return key if isinstance(key, str) else str(jsonable(key))
+    if isinstance(key, str):
+        return key
+    if isinstance(key, tuple):  # "('SHOP', 1)", as the id prints (NumPy items unwrapped)
+        return str(tuple(k.item() if isinstance(k, np.generic) else k for k in key))
+    return str(jsonable(key))
 
 
 def payload_record(payload: MsgPayload) -> dict[str, Any]:
@@ -106,7 +110,8 @@ class PhantomEpisode:
     """One episode in Phantom's telemetry layout, built record by record.
 
     Phantom writes each episode as one JSON object ``{"start": time, "steps": [...]}``:
-    ``steps[0]`` is the reset (``messages``, ``metrics``, ``observations``), each further
+    ``steps[0]`` is the reset (``messages``, ``metrics``, ``observations``: no infos, as
+    in Phantom), each further
     entry one step (``actions``, ``observations``, ``rewards``, ``terminations`` and
     ``truncations`` as lists of the agents that ended, ``infos``, ``messages``,
     ``metrics``; ``fsm_current_stage`` / ``fsm_next_stage`` in staged envs: the stage
@@ -141,7 +146,7 @@ class PhantomEpisode:
         entry: dict[str, Any] = {"messages": self._messages}
         self._messages = []
         for name in FIELDS:
-            if name in record:
+            if name in record and not (name == "infos" and record["kind"] == "reset"):
                 value = record[name]
                 if name in ("terminations", "truncations"):
                     value = [agent for agent, ended in value.items() if ended]
