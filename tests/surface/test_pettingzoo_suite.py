@@ -25,6 +25,7 @@ from pettingzoo.test import (
     parallel_seed_test,
     render_test,
     seed_test,
+    state_test,
 )
 
 import phantomzoo as ph
@@ -130,6 +131,20 @@ def test_pettingzoo_max_cycles_test(name):
 @pytest.mark.parametrize("name", REGISTERED)
 def test_pettingzoo_render_test(name):
     render_test(small(name).env)
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_pettingzoo_state_test(name):
+    """On every env that opts in to a global state (``state_space``); the others refuse
+    ``state()`` naming the opt-in."""
+    factories = small(name)
+    if getattr(module(name).raw_env(**SMALL.get(name, {})), "state_space", None) is None:
+        with pytest.raises(NotImplementedError, match="defines no global state"):
+            env = factories.env()
+            env.reset(seed=0)
+            env.state()
+        return
+    state_test(factories.env(), factories.parallel_env())
 
 
 # ----------------------------------------------------------------- max_cycles
