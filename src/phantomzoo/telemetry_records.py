@@ -36,8 +36,16 @@ FIELDS = ("observations", "actions", "rewards", "terminations", "truncations", "
 KINDS = ("reset", "message", "stage", "step", "end")
 
 
+#: Types JSON takes as they are (checked by exact type first: the common case, fast).
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+#: One encoder for every record (``json.dumps`` with options builds one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def jsonable(value: Any) -> Any:
     """``value`` made of JSON types only (see the module docs)."""
+    if type(value) in _PLAIN:
+        return value
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
@@ -75,7 +83,9 @@ def payload_record(payload: MsgPayload) -> dict[str, Any]:
     """A payload as ``{"type": its class name, "fields": {field: value}}``."""
     return {
         "type": type(payload).__name__,
-        "fields": {k: jsonable(v) for k, v in zip(payload._fields, payload)},
+        "fields": {
+            k: v if type(v) in _PLAIN else jsonable(v) for k, v in zip(payload._fields, payload)
+        },
     }
 
 
@@ -87,8 +97,8 @@ def message_record(message: Any) -> dict[str, Any]:
     else:  # a payload that is not a ph.MsgPayload (custom resolvers may deliver one)
         kind, fields = type(payload).__name__, jsonable(payload)
     return {
-        "sender": jsonable(sender),
-        "receiver": jsonable(receiver),
+        "sender": sender if type(sender) is str else jsonable(sender),
+        "receiver": receiver if type(receiver) is str else jsonable(receiver),
         "payload_type": kind,
         "payload": fields,
     }
@@ -103,7 +113,9 @@ def select(values: Mapping[Any, Any], agents: frozenset[Any] | None) -> dict[str
 
 def dumps(record: Mapping[str, Any], indent: int | None = None) -> str:
     """One record as a line of JSON (or indented text with ``indent``)."""
-    return json.dumps(record, indent=indent, separators=None if indent else (",", ":"))
+    if indent is None:
+        return _COMPACT.encode(record)
+    return json.dumps(record, indent=indent)
 
 
 class PhantomEpisode:
