@@ -48,6 +48,7 @@ import checks_overhead as co
 import goals as gl
 import numpy as np
 import phantom_side as ps
+import side_report as sr
 
 import phantomzoo as ph
 from phantomzoo.cli.bench import format_table, machine_info
@@ -266,8 +267,10 @@ def side_by_side(args: argparse.Namespace, phantom_python: str) -> list[dict[str
         "per episode, one subprocess per measurement"
     )
     sides = ps.ads_sides(phantom_python)
-    rows = ps.compare_sizes(sides, args.advertisers, args.pairs, args.min_seconds, args.seed)
-    ps.print_rows("phantomzoo / Phantom 2.2, digital ads (advertiser-steps/s)", rows)
+    rows = ps.compare_sizes(
+        sides, args.advertisers, args.pairs, args.min_seconds, args.seed, quiet_wait=args.quiet_wait
+    )
+    sr.print_rows("phantomzoo / Phantom 2.2, digital ads (advertiser-steps/s)", rows)
     return rows
 
 

@@ -17,7 +17,8 @@ episode lengths and messages per step. A configuration is measured in ``pairs`` 
 of Phantom, phantomzoo (and, for the ads market, phantomzoo through the AEC API), in
 that order: A B A B ..., so a drifting machine hits both sides alike. Each round gives a
 ratio phantomzoo / Phantom; the median and the min-max over rounds are reported, with
-the same ratio on CPU time (less sensitive to other programs on the machine).
+the same ratio on CPU time (less sensitive to other programs on the machine); the
+table itself is :mod:`side_report`.
 """
 
 from __future__ import annotations
@@ -29,36 +30,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from side_harness import RESULT_PREFIX
+from side_harness import RESULT_PREFIX, busy_jiffies
 
-from phantomzoo.cli.bench import format_table
 from phantomzoo.errors import ConfigError, PhantomZooError
 
 HERE = Path(__file__).resolve().parent
 PHANTOM_PY_ENV = "PHANTOM_PY"
+NO_PHANTOM_HINT = f"give --phantom-python PATH or set {PHANTOM_PY_ENV}"
 PHANTOM_WORKER = HERE / "side_phantom_worker.py"
 PZ_WORKER = HERE / "side_pz_worker.py"
 #: Fewest rounds: a median and a min-max need three.
 MIN_PAIRS = 3
-#: Pairs whose ratios (or either side's rates) differ by more than this are flagged.
-DISAGREE = 0.30
 WORKER_TIMEOUT_S = 900.0
-
-COLUMNS = [
-    ("size", "size", ",d"),
-    ("api", "phantomzoo API", ""),
-    ("phantom", "Phantom /s", ",.0f"),
-    ("ours", "phantomzoo /s", ",.0f"),
-    ("ratio", "ratio median", ".2f"),
-    ("ratio_range", "ratio min-max", ""),
-    ("cpu_ratio", "CPU-time ratio", ".2f"),
-    ("spread_pct", "pair spread %", ".0f"),
-]
+#: With ``--quiet-wait``, a measurement waits while others keep more CPUs than this busy.
+QUIET_CORES = 0.35
 
 
 class SideBySideError(PhantomZooError, RuntimeError):
@@ -117,6 +108,31 @@ def check_pairs(pairs: int) -> int:
             f"got {pairs}"
         )
     return pairs
+
+
+def check_quiet_wait(seconds: float) -> float:
+    """``seconds`` when it is finite and >= 0; ConfigError otherwise."""
+    if not 0 <= seconds < float("inf"):
+        raise ConfigError(f"--quiet-wait must be a number of seconds >= 0, got {seconds}")
+    return seconds
+
+
+def wait_quiet(max_wait: float) -> float | None:
+    """Wait up to ``max_wait`` s while other processes keep more than
+    :data:`QUIET_CORES` CPUs busy; the CPUs they kept busy in the last second (None
+    when unknown or when not waiting)."""
+    if max_wait <= 0:
+        return None
+    deadline = time.monotonic() + max_wait
+    while True:
+        j0 = busy_jiffies()
+        time.sleep(1.0)
+        j1 = busy_jiffies()
+        if j0 is None or j1 is None:
+            return None
+        busy = (j1 - j0) / os.sysconf("SC_CLK_TCK")
+        if busy <= QUIET_CORES or time.monotonic() >= deadline:
+            return busy
 
 
 def supply_chain_sides(phantom_python: str) -> list[Side]:
@@ -180,10 +196,16 @@ def _run(cmd: Sequence[str], timeout: float = WORKER_TIMEOUT_S) -> dict[str, Any
     return json.loads(lines[-1][len(RESULT_PREFIX) :])
 
 
-def run_side(side: Side, n: int, min_seconds: float, seed: int, count: bool) -> dict[str, Any]:
-    """One measurement of ``side`` at size ``n``."""
+def run_side(
+    side: Side, n: int, min_seconds: float, seed: int, count: bool, quiet_wait: float = 0.0
+) -> dict[str, Any]:
+    """One measurement of ``side`` at size ``n`` (after waiting up to ``quiet_wait`` s
+    for the machine to be quiet)."""
+    busy_before = wait_quiet(quiet_wait)
     cmd = [side.python, str(side.script), side.kind, str(n), repr(min_seconds), str(seed)]
-    return _run([*cmd, "--count"] if count else cmd)
+    result = _run([*cmd, "--count"] if count else cmd)
+    result["busy_cores_before"] = busy_before
+    return result
 
 
 # ------------------------------------------------------------------------ comparing
@@ -210,13 +232,14 @@ def compare(
     seed: int,
     log: Callable[[str], None] = print,
     run: Callable[..., dict[str, Any]] = run_side,
+    quiet_wait: float = 0.0,
 ) -> dict[str, Any]:
     """``pairs`` rounds of every side in turn at size ``n``; ratios vs ``sides[0]``."""
     load_before = os.getloadavg()
     runs: dict[str, list[dict[str, Any]]] = {side.key: [] for side in sides}
     for pair in range(pairs):
         for side in sides:
-            result = run(side, n, min_seconds, seed + pair, count=pair == 0)
+            result = run(side, n, min_seconds, seed + pair, count=pair == 0, quiet_wait=quiet_wait)
             runs[side.key].append(result)
             others = result.get("other_cores")
             log(
@@ -286,65 +309,10 @@ def compare_sizes(
     min_seconds: float,
     seed: int,
     log: Callable[[str], None] = print,
+    quiet_wait: float = 0.0,
 ) -> list[dict[str, Any]]:
     """:func:`compare` at every size."""
-    return [compare(sides, n, pairs, min_seconds, seed, log) for n in sizes]
-
-
-def table_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One display line per size and phantomzoo API (for :data:`COLUMNS`)."""
-    out = []
-    for row in rows:
-        phantom = row["sides"]["phantom"]["agent_steps_per_s"]["median"]
-        for key, ratio in row["ratios"].items():
-            out.append(
-                {
-                    "size": row["size"],
-                    "api": row["sides"][key]["label"],
-                    "phantom": phantom,
-                    "ours": row["sides"][key]["agent_steps_per_s"]["median"],
-                    "ratio": ratio["median"],
-                    "ratio_range": f"{ratio['min']:.2f}-{ratio['max']:.2f}",
-                    "cpu_ratio": row["cpu_ratios"][key]["median"],
-                    "spread_pct": 100.0 * row["spread"],
-                }
-            )
-    return out
-
-
-def notes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Warnings about unequal work or noisy pairs, one line each."""
-    lines = []
-    for row in rows:
-        sides = row["sides"]
-        messages = {s["label"]: s["messages"] for s in sides.values() if s["messages"]}
-        if messages:
-            listing = ", ".join(f"{k} {v:,}" for k, v in messages.items())
-            lines.append(f"size {row['size']:,}: messages in one episode: {listing}")
-        acting = ", ".join(
-            f"{s['label']} {s['acting_per_acting_step']:.2f}" for s in sides.values()
-        )
-        lines.append(f"size {row['size']:,}: agents acting per acting step: {acting}")
-        if row["spread"] > DISAGREE:
-            lines.append(
-                f"size {row['size']:,}: rounds disagree by {row['spread']:.0%} (> "
-                f"{DISAGREE:.0%}); the machine was busy, rerun when it is quieter"
-            )
-    return lines
-
-
-def load_line(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The load averages around the side-by-side measurements (as ``uptime`` shows)."""
-    if not rows:
-        return ""
-    first, last = rows[0]["load_before"], rows[-1]["load_after"]
-    return (
-        "load average (1/5/15 min) before: "
-        + "/".join(f"{x:.2f}" for x in first)
-        + ", after: "
-        + "/".join(f"{x:.2f}" for x in last)
-        + f" on {os.cpu_count()} CPUs"
-    )
+    return [compare(sides, n, pairs, min_seconds, seed, log, quiet_wait=quiet_wait) for n in sizes]
 
 
 # ----------------------------------------------------------------- script helpers
@@ -363,12 +331,21 @@ def add_arguments(parser: Any) -> None:
         default=MIN_PAIRS,
         help=f"alternating rounds per size when side by side (default and least: {MIN_PAIRS})",
     )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"side by side: before each measurement wait up to this long while other "
+        f"programs keep more than {QUIET_CORES} CPUs busy (default: 0, no wait)",
+    )
 
 
 def prepare(args: Any, log: Callable[[str], None] = print) -> tuple[str | None, dict | None]:
     """Check the side-by-side options before anything is measured: the interpreter (None
     when not given) and what it reported about Phantom. ConfigError when unusable."""
     check_pairs(args.pairs)
+    check_quiet_wait(args.quiet_wait)
     python = resolve_phantom_python(args.phantom_python)
     if python is None:
         log(f"Side by side: off ({NO_PHANTOM_HINT}); phantomzoo's figures alone.")
@@ -376,16 +353,3 @@ def prepare(args: Any, log: Callable[[str], None] = print) -> tuple[str | None, 
     info = check_phantom(python)
     log(f"Side by side with Phantom {info['phantom']} (Python {info['python']}) at {python}")
     return python, info
-
-
-NO_PHANTOM_HINT = f"give --phantom-python PATH or set {PHANTOM_PY_ENV}"
-
-
-def print_rows(
-    title: str, rows: Sequence[Mapping[str, Any]], log: Callable[[str], None] = print
-) -> None:
-    """The side-by-side table, its notes and the load averages."""
-    log(f"\n{title}\n")
-    log(format_table(table_rows(rows), COLUMNS))
-    for line in [*notes(rows), load_line(rows)]:
-        log(line)

@@ -36,6 +36,7 @@ from pathlib import Path
 import checks_overhead as co
 import goals as gl
 import phantom_side as ps
+import side_report as sr
 
 import phantomzoo as ph
 from phantomzoo.cli import bench as bm
@@ -153,8 +154,10 @@ def side_by_side(args: argparse.Namespace, phantom_python: str) -> list[dict]:
         f"per size of >= {args.min_seconds:g} s each, one subprocess per measurement"
     )
     sides = ps.supply_chain_sides(phantom_python)
-    rows = ps.compare_sizes(sides, args.shops, args.pairs, args.min_seconds, args.seed)
-    ps.print_rows("phantomzoo / Phantom 2.2, supply chain (shop-steps/s)", rows)
+    rows = ps.compare_sizes(
+        sides, args.shops, args.pairs, args.min_seconds, args.seed, quiet_wait=args.quiet_wait
+    )
+    sr.print_rows("phantomzoo / Phantom 2.2, supply chain (shop-steps/s)", rows)
     return rows
 
 

@@ -30,7 +30,9 @@ def mods():
     """The benchmark modules (benchmarks/ is not a package; its siblings import each other)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        yield {name: importlib.import_module(name) for name in ("phantom_side", "goals")}
+        yield {
+            name: importlib.import_module(name) for name in ("phantom_side", "side_report", "goals")
+        }
     finally:
         sys.path.remove(str(BENCHMARKS))
 
@@ -100,6 +102,16 @@ def test_an_interpreter_without_phantom_is_refused(mods):
 def test_fewer_than_three_pairs_are_refused(mods, pairs):
     with pytest.raises(ConfigError, match="--pairs must be at least 3"):
         mods["phantom_side"].check_pairs(pairs)
+
+
+@pytest.mark.parametrize("seconds", [-1.0, float("inf"), float("nan")])
+def test_a_bad_quiet_wait_is_refused(mods, seconds):
+    with pytest.raises(ConfigError, match="--quiet-wait must be a number of seconds >= 0"):
+        mods["phantom_side"].check_quiet_wait(seconds)
+
+
+def test_no_quiet_wait_returns_at_once(mods):
+    assert mods["phantom_side"].wait_quiet(0.0) is None
 
 
 # ------------------------------------------------------------------------------ workers
@@ -183,8 +195,8 @@ def test_the_phantom_worker_measures_the_tutorial_supply_chain(mods):
 def fake_run(rates: dict[str, list[float]], calls: list):
     """A ``run`` for :func:`compare` that records its calls and returns given rates."""
 
-    def run(side, n, min_seconds, seed, count):
-        calls.append((side.key, n, seed, count))
+    def run(side, n, min_seconds, seed, count, quiet_wait):
+        calls.append((side.key, n, seed, count, quiet_wait))
         rate = rates[side.key][seed]
         return {**FAKE_RESULT, "agent_steps_per_s": rate, "agent_steps_per_cpu_s": rate}
 
@@ -196,19 +208,22 @@ def test_compare_alternates_the_sides_and_reports_ratios_with_their_range(mods):
     sides = ps.ads_sides("phantom-python")
     rates = {"phantom": [100.0, 100.0, 200.0], "ours": [500, 400, 1200], "ours_aec": [300] * 3}
     calls: list = []
-    row = ps.compare(sides, 6, 3, 0.1, 0, log=lambda _: None, run=fake_run(rates, calls))
+    run = fake_run(rates, calls)
+    row = ps.compare(sides, 6, 3, 0.1, 0, log=lambda _: None, run=run, quiet_wait=1.5)
     assert [c[0] for c in calls] == ["phantom", "ours", "ours_aec"] * 3
     assert [c[2] for c in calls] == [0, 0, 0, 1, 1, 1, 2, 2, 2]  # seed + round
     assert [c[3] for c in calls] == [True] * 3 + [False] * 6  # messages counted once
+    assert {c[4] for c in calls} == {1.5}
     ratio = row["ratios"]["ours"]
     assert (ratio["median"], ratio["min"], ratio["max"]) == (5.0, 4.0, 6.0)
     assert row["ratios"]["ours_aec"]["values"] == [3.0, 3.0, 1.5]
     assert row["cpu_ratios"]["ours"]["median"] == 5.0
     assert row["spread"] == pytest.approx(2.0)  # 1200 / 400 - 1
-    lines = ps.table_rows([row])
+    sr = mods["side_report"]
+    lines = sr.table_rows([row])
     assert [line["api"] for line in lines] == ["acting protocol", "AEC API"]
     assert lines[0]["ratio_range"] == "4.00-6.00" and lines[0]["phantom"] == 100.0
-    assert any("rounds disagree by 200%" in note for note in ps.notes([row]))
+    assert any("rounds disagree by 200%" in note for note in sr.notes([row]))
 
 
 # -------------------------------------------------------------------------------- goals

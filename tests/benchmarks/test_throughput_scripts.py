@@ -106,6 +106,7 @@ def test_the_ads_market_is_compared_through_both_apis(scripts, fake_phantom, tmp
     [
         (["--phantom-python", "/no/such/python"], "no such file"),
         (["--pairs", "2"], "--pairs must be at least 3"),
+        (["--quiet-wait", "-1"], "--quiet-wait must be a number of seconds"),
     ],
 )
 def test_bad_side_by_side_options_are_refused_before_measuring(
