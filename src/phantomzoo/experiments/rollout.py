@@ -32,7 +32,7 @@ from ..training.trained import TrainedPolicies, load_policies
 from ..types import AgentID
 from .grids import expand_ranges
 from .trajectories import AgentStep, Rollout, Step
-from .units import RolloutPlan, WorkUnit, load_rollout_policies, plan_units
+from .units import RolloutPlan, WorkUnit, check_telemetry, load_rollout_policies, plan_units
 from .workers import check_workers, run_units
 
 __all__ = ["AgentStep", "Rollout", "Step", "evaluate_policy", "rollout"]
@@ -53,6 +53,8 @@ def rollout(
     backend: str = "auto",
     address: str | None = None,
     batch_size: int | None = None,
+    telemetry: str | Path | None = None,
+    telemetry_options: Mapping[str, Any] | None = None,
 ) -> list[Rollout]:
     """Play episodes over every configuration in ``env_config``'s ranges.
 
@@ -82,6 +84,11 @@ def rollout(
             policy call per step (``None``: all ``num_repeats``). The work unit given to
             a worker is one such batch; smaller batches spread one configuration's
             repeats over more workers.
+        telemetry: A directory for a telemetry log per episode
+            (``episode-<config>-<repeat>.jsonl``, written by whichever process plays the
+            episode; read them back with ``ph.telemetry.read_records(directory)``).
+        telemetry_options: :class:`~phantomzoo.Telemetry` keywords for those logs
+            (``messages``, ``observations``, ``metrics``, ...).
 
     Raises:
         ConfigError: bad arguments, an agent without a policy, or (with workers) an env,
@@ -91,6 +98,7 @@ def rollout(
     _check_arguments(num_repeats, seed, batch_size)
     check_workers(num_workers, backend, address)
     grid = expand_ranges(env_config or {})
+    telemetry_dir, telemetry_kwargs = check_telemetry(telemetry, telemetry_options)
     plan = RolloutPlan(
         env,
         load_rollout_policies(policies),
@@ -99,6 +107,8 @@ def rollout(
         record_messages,
         seed,
         explore,
+        telemetry_dir=telemetry_dir,
+        telemetry_options=telemetry_kwargs,
     )
     if num_workers or address is not None:
         _check_before_workers(plan, grid)

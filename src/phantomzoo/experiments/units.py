@@ -19,6 +19,7 @@ number of workers.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..metrics import Metric, MetricRecorder
 from ..policy import Policy
+from ..telemetry import Telemetry, for_episode
+from ..telemetry_options import make_directory
 from ..training.api import resolve_env
 from ..training.results import policies_dir
 from ..training.trained import TrainedPolicies, load_policies
@@ -87,6 +90,8 @@ class RolloutPlan:
         seed: Repeat ``r`` is seeded ``seed + r``; also seeds sampling with ``explore``.
         explore: Sample actions from trained policies instead of acting deterministically.
         on_episode_end: Optional :data:`EpisodeHook`.
+        telemetry_dir / telemetry_options: A directory for one telemetry log per episode
+            (:func:`phantomzoo.telemetry.for_episode`) and its Telemetry keywords.
     """
 
     env: Any
@@ -97,6 +102,8 @@ class RolloutPlan:
     seed: int = 0
     explore: bool = False
     on_episode_end: EpisodeHook | None = field(default=None, repr=False)
+    telemetry_dir: Path | None = None
+    telemetry_options: Mapping[str, Any] = field(default_factory=dict)
 
     def acting_policies(self, env: Any) -> TrainedPolicies:
         """The policies acting in ``env`` (checked against its agents and spaces)."""
@@ -110,11 +117,46 @@ class RolloutPlan:
         rng = None
         if self.explore:
             rng = np.random.default_rng([self.seed, unit.rollout_id, unit.repeats[0]])
-        rollouts = _play(envs, acting, unit, self, rng)
+        if self.telemetry_dir is not None:  # each episode its own file, in this process
+            for env, repeat in zip(envs, unit.repeats):
+                env.telemetry = for_episode(
+                    self.telemetry_dir, unit.rollout_id, repeat, **self.telemetry_options
+                )
+        try:
+            rollouts = _play(envs, acting, unit, self, rng)
+        finally:
+            for env in envs:
+                if getattr(env, "telemetry", None) is not None:
+                    env.telemetry.close()
         if self.on_episode_end is not None:
             for env, played in zip(envs, rollouts):
                 self.on_episode_end(env, played)
         return rollouts
+
+
+def check_telemetry(
+    directory: Any, options: Mapping[str, Any] | None
+) -> tuple[Path | None, dict[str, Any]]:
+    """``ph.rollout``'s telemetry arguments, checked before any episode is played.
+
+    Raises:
+        ConfigError: ``telemetry_options`` without a directory, a directory that cannot
+            be created, or options :class:`~phantomzoo.Telemetry` refuses.
+    """
+    if directory is None:
+        if options:
+            raise ConfigError("telemetry_options needs telemetry=<directory> to write to")
+        return None, {}
+    if not isinstance(directory, (str, Path)):
+        raise ConfigError(f"telemetry must be a directory path, got {directory!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise ConfigError(
+            f"telemetry_options must be a dict of Telemetry keywords, got {options!r}"
+        )
+    kwargs = dict(options or {})
+    Telemetry(io.StringIO(), **kwargs).close()  # refuses bad options now
+    folder = make_directory(directory)
+    return folder, kwargs
 
 
 def load_rollout_policies(policies: Any) -> TrainedPolicies | None:
