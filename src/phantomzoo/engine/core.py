@@ -15,14 +15,14 @@ who ended how. Its public API is small:
 A model without stages plays one implicit stage in which every live strategic agent
 acts and is rewarded (:class:`~phantomzoo.PhantomEnv`); a staged model
 (:class:`~phantomzoo.FiniteStateMachineEnv`) plays its FSM stages, delivering rewards
-earned while an agent waits with that agent's next outcome. Both PettingZoo
-environments are thin adapters over an engine (``env.engine``).
+earned while an agent waits with that agent's next outcome
+(:mod:`~phantomzoo.engine.stageplay`). Both PettingZoo environments are thin adapters
+over an engine (``env.engine``).
 """
 
 from __future__ import annotations
 
 import gc
-import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..agents import StrategicAgent
-from ..errors import ActionError, ConfigError, NetworkError, StageError
+from ..errors import ActionError, ConfigError, NetworkError
 from ..network import Network
 from ..stages import FSMStage
 from ..supertype import Supertype
@@ -43,6 +43,7 @@ from .masks import ActionMasks
 from .observation import Observation
 from .outcome import StepOutcome
 from .outcome import outcome as _outcome
+from .stageplay import StagePlay
 from .supertypes import apply_supertypes
 from .wiring import Wiring
 
@@ -50,7 +51,7 @@ from .wiring import Wiring
 PARALLEL_STAGE = "__all__"
 
 
-class Engine(RuntimeChecks, Observation, ActionMasks):
+class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
     """Runs a network of agents (see the module docs).
 
     Args:
@@ -307,30 +308,6 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
             self.telemetry.after_step(self, actions, result)
         return result
 
-    def _step_staged(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
-        if not self._live:
-            self._raise_episode_over()
-        acting, acting_set = self._acting()
-        try:
-            matches = actions.keys() == acting_set
-        except AttributeError:  # not a mapping
-            matches = False
-        if not matches:
-            self._raise_bad_actions(actions, acting, "the agents acting now", self._live)
-        rewards, self._carry = self._carry, {}
-        finished: dict[AgentID, tuple[bool, bool]] = {}
-        self._play_stage(acting, actions, rewards, finished)
-        while self._live and not self._acting()[0]:
-            self._play_stage([], {}, rewards, finished)
-        next_acting, next_set = self._acting()
-        observed = [i for i in finished if i not in next_set] + next_acting
-        observations = self._observe_many(observed)
-        keys = list(dict.fromkeys([*observed, *rewards]))
-        terminations = {i: finished.get(i, (False, False))[0] for i in keys}
-        truncations = {i: finished.get(i, (False, False))[1] for i in keys}
-        infos = self._infos(keys, next_acting)
-        return _outcome((observations, rewards, terminations, truncations, infos))
-
     def _step_parallel(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
         """The implicit stage: every live agent acts, is observed, rewarded, maybe ends."""
         acting = self._live
@@ -356,31 +333,6 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
             self._set_live([i for i in acting if i not in finished])
         return _outcome((observations, rewards, terminations, truncations, infos))
 
-    def _play_stage(
-        self,
-        acting: list[AgentID],
-        actions: Mapping[AgentID, Any],
-        rewards: dict[AgentID, float],
-        finished: dict[AgentID, tuple[bool, bool]],
-    ) -> None:
-        stage = self.stages[self._stage]
-        self.previous_stage = stage.id
-        self._resolve(acting, actions)
-        next_stage = self._next_stage(stage)
-        live = self._live_set
-        rewarded = [i for i in stage.rewarded_agents if i in live]
-        if rewarded:  # many stages reward nobody: skip the call
-            for agent_id, reward in self.compute_rewards(rewarded).items():
-                rewards[agent_id] = rewards.get(agent_id, 0.0) + reward
-        ended = self._ended(live)
-        if ended:
-            finished.update(ended)
-            self._set_live([i for i in self._live if i not in ended])
-        self.current_stage = self._stage = next_stage
-        self._tick()
-        if self.telemetry is not None:
-            self.telemetry.after_stage(self, stage.id)
-
     def _ended(self, live: set[AgentID]) -> dict[AgentID, tuple[bool, bool]]:
         """``{agent: (terminated, truncated)}`` of the live agents that end now: every one
         at the time limit, else those whose ``is_terminated`` / ``is_truncated`` fires."""
@@ -395,19 +347,6 @@ class Engine(RuntimeChecks, Observation, ActionMasks):
                 if terminated or truncated:
                     ended[agent_id] = (terminated, truncated or agent_id in ended)
         return ended
-
-    def _next_stage(self, stage: FSMStage) -> StageID:
-        handler = stage.handler
-        if handler is None:
-            return stage.next_stages[0]
-        next_stage = handler() if inspect.ismethod(handler) else handler(self.host)
-        if next_stage not in stage.next_stages:
-            raise StageError(
-                f"the handler of stage {stage.id!r} returned {next_stage!r}, which is not one "
-                f"of its next stages {stage.next_stages}; return one of them or add it to "
-                "next_stages"
-            )
-        return next_stage
 
     # ------------------------------------------------------------------ resolution
     def _resolve(self, acting: Iterable[AgentID], actions: Mapping[AgentID, Any]) -> None:
