@@ -181,6 +181,15 @@ class StagedParallelEnv(ParallelEnv):
 
     # ------------------------------------------------------------------ extras
     @property
+    def telemetry(self) -> Any:
+        """The staged env's telemetry (``view.telemetry = ph.Telemetry(...)`` sets it there)."""
+        return self.env.telemetry
+
+    @telemetry.setter
+    def telemetry(self, value: Any) -> None:
+        self.env.telemetry = value
+
+    @property
     def state_space(self) -> gym.Space[Any]:
         """The model's global-state space (see :meth:`phantomzoo.adapter.EngineAdapter.state`)."""
         space = getattr(self.env, "state_space", None)

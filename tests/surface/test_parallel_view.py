@@ -170,3 +170,16 @@ def test_the_bundled_staged_views_train_through_supersuit_vector_envs():
     actions = np.stack([env.action_space(i).sample() for i in env.possible_agents])
     observations, rewards, terms, truncs, _ = vec.step(actions)
     assert rewards.shape == (2,) and np.isfinite(rewards).all()
+
+
+def test_telemetry_set_on_the_view_logs_the_staged_envs_episode(tmp_path):
+    staged = TurnEnv()
+    env = ph.StagedParallelEnv(staged)
+    env.telemetry = ph.Telemetry(tmp_path / "log.jsonl")
+    assert staged.telemetry is env.telemetry
+    env.reset(seed=0)
+    while env.agents:
+        env.step({i: 1 for i in env.agents})
+    env.telemetry.close()
+    kinds = [r["kind"] for r in ph.telemetry.read_records(tmp_path / "log.jsonl")]
+    assert kinds.count("step") == 6 and "message" in kinds and "stage" in kinds
