@@ -156,7 +156,32 @@ class Metric:
         return self.reduce(values, "train")
 
 
-class SimpleAgentMetric(Metric):
+class SimpleMetric(Metric):
+    """Base of the helper metrics below (Phantom's name): a reduce by name or function,
+    ``"mean"`` for training and ``"none"`` (every step's value) for evaluation unless
+    given."""
+
+    def __init__(
+        self,
+        train_reduce_action: str | Reducer | None = None,
+        eval_reduce_action: str | Reducer | None = None,
+        fsm_stages: Iterable[Hashable] | None = None,
+        description: str | None = None,
+        *,
+        reduce: str | Reducer | None = None,
+    ) -> None:
+        super().__init__(
+            fsm_stages,
+            description,
+            train_reduce_action=train_reduce_action,
+            eval_reduce_action=eval_reduce_action,
+            reduce=reduce,
+            _default="mean",
+            _eval_default=NO_REDUCE,
+        )
+
+
+class SimpleAgentMetric(SimpleMetric):
     """An attribute of one agent, e.g. ``SimpleAgentMetric("SHOP", "stock", "mean")``.
 
     ``agent_property`` may be a dotted path (``"type.cost_of_carry"``).
@@ -174,13 +199,7 @@ class SimpleAgentMetric(Metric):
         reduce: str | Reducer | None = None,
     ) -> None:
         super().__init__(
-            fsm_stages,
-            description,
-            train_reduce_action=train_reduce_action,
-            eval_reduce_action=eval_reduce_action,
-            reduce=reduce,
-            _default="mean",
-            _eval_default=NO_REDUCE,
+            train_reduce_action, eval_reduce_action, fsm_stages, description, reduce=reduce
         )
         self.agent_id = agent_id
         self.agent_property = _path(agent_property)
@@ -189,7 +208,7 @@ class SimpleAgentMetric(Metric):
         return _number(_read(_agent(env, self.agent_id), self.agent_property, self.agent_id))
 
 
-class SimpleEnvMetric(Metric):
+class SimpleEnvMetric(SimpleMetric):
     """An attribute of the environment (``env_property`` may be a dotted path)."""
 
     def __init__(
@@ -203,13 +222,7 @@ class SimpleEnvMetric(Metric):
         reduce: str | Reducer | None = None,
     ) -> None:
         super().__init__(
-            fsm_stages,
-            description,
-            train_reduce_action=train_reduce_action,
-            eval_reduce_action=eval_reduce_action,
-            reduce=reduce,
-            _default="mean",
-            _eval_default=NO_REDUCE,
+            train_reduce_action, eval_reduce_action, fsm_stages, description, reduce=reduce
         )
         self.env_property = _path(env_property)
 
@@ -217,7 +230,7 @@ class SimpleEnvMetric(Metric):
         return _number(_read(env, self.env_property, "the environment"))
 
 
-class AggregatedAgentMetric(Metric):
+class AggregatedAgentMetric(SimpleMetric):
     """An attribute over a group of agents, combined with ``group_reduce_action`` each step.
 
     ``group_reduce_action`` is ``min``, ``max``, ``mean``, ``sum`` (or ``last``) or a
@@ -238,13 +251,7 @@ class AggregatedAgentMetric(Metric):
         reduce: str | Reducer | None = None,
     ) -> None:
         super().__init__(
-            fsm_stages,
-            description,
-            train_reduce_action=train_reduce_action,
-            eval_reduce_action=eval_reduce_action,
-            reduce=reduce,
-            _default="mean",
-            _eval_default=NO_REDUCE,
+            train_reduce_action, eval_reduce_action, fsm_stages, description, reduce=reduce
         )
         if isinstance(agent_ids, (str, bytes)) or not agent_ids:
             raise ConfigError(

@@ -295,3 +295,16 @@ def test_phantoms_paths_to_samplers_and_ranges_are_the_same_modules():
 
     assert ph.utils.samplers is ph.samplers and ph.utils.ranges is ph.ranges
     assert ph.utils.samplers.UniformFloatSampler is ph.samplers.UniformFloatSampler
+
+
+def test_phantoms_module_paths_import():
+    import phantomzoo as ph
+    from phantomzoo.metrics import SimpleAgentMetric, SimpleMetric
+    from phantomzoo.utils.ranges import LinspaceRange
+    from phantomzoo.utils.samplers import UniformFloatSampler
+
+    assert UniformFloatSampler is ph.samplers.UniformFloatSampler
+    assert LinspaceRange is ph.ranges.LinspaceRange
+    metric = SimpleAgentMetric("A", "x")
+    assert isinstance(metric, SimpleMetric)
+    assert (metric.train_reduce_action, metric.eval_reduce_action) == ("mean", "none")
