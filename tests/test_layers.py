@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "message",
             "network",
             "stochastic_network",
+            "network_calls",
             "resolvers",
             "samplers",
             "ranges",

@@ -23,6 +23,7 @@ import numpy as np
 from .agents import Agent, StrategicAgent
 from .errors import MessageError, NetworkError
 from .message import Message, MsgPayload, check_payload_types
+from .network_calls import PhantomNetworkCalls
 from .resolvers import BatchResolver, Resolver
 from .types import AgentID
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 _tuple_new = tuple.__new__
 
 
-class Network:
+class Network(PhantomNetworkCalls):
     """The agents of a model and the connections between them.
 
     Args:
@@ -261,12 +262,24 @@ class Network:
         return MappingProxyType(self._agents)
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
-        """Called by the environment on every reset (static networks do nothing).
-
-        Only the connections are reset here; the environment resets the agents."""
+        """Called by the environment on every reset: resets every agent (``agent.reset()``),
+        as Phantom's ``Network.reset`` does. A network whose connections change per
+        episode overrides this, re-draws them from ``rng`` and calls ``super().reset(rng)``
+        (:class:`~phantomzoo.StochasticNetwork` does)."""
+        for agent in self._agents.values():
+            agent.reset()
 
     # --------------------------------------------------------------- messages
-    def send(
+    def send(self, sender_id: AgentID, outgoing: Any, pending: Any) -> None:
+        """``send(sender_id, [(receiver_id, payload), ...], pending)``: :meth:`queue`;
+        Phantom's ``send(sender_id, receiver_id, payload)`` keeps the message in the
+        network until ``resolve(contexts)`` (:mod:`phantomzoo.network_calls`)."""
+        if type(pending) is dict:
+            self.queue(sender_id, outgoing, pending)
+        else:
+            self._phantom_send(sender_id, outgoing, pending)
+
+    def queue(
         self,
         sender_id: AgentID,
         outgoing: Iterable[tuple[AgentID, MsgPayload]],
@@ -308,11 +321,17 @@ class Network:
     def resolve(
         self,
         pending: dict[AgentID, list[Message]],
-        contexts: dict[AgentID, Context],
-        rng: np.random.Generator,
+        contexts: dict[AgentID, Context] | None = None,
+        rng: np.random.Generator | None = None,
     ) -> None:
-        """Deliver the pending messages (and all replies) with the network's resolver."""
-        self.resolver.resolve(self, pending, contexts, rng)
+        """Deliver the pending messages (and all replies) with the network's resolver.
+
+        Phantom's ``resolve(contexts)`` delivers what ``send(sender, receiver, payload)``
+        kept, with an unseeded generator (:mod:`phantomzoo.network_calls`)."""
+        if contexts is None:
+            self._phantom_resolve(pending)
+            return
+        self.resolver.resolve(self, pending, contexts, rng)  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- helpers
     def _check_known(self, *agent_ids: AgentID) -> None:

@@ -84,11 +84,11 @@ class Resolver(ABC):
                     handler = agent.find_handler(message[2].__class__)
                 replies = handler(agent, ctx, message)
                 if replies:
-                    network.send(receiver_id, replies, pending)
+                    network.queue(receiver_id, replies, pending)
         else:
             replies = agent.handle_batch(ctx, batch)
             if replies:
-                network.send(receiver_id, replies, pending)
+                network.queue(receiver_id, replies, pending)
 
 
 #: Rounds of message delivery a :class:`BatchResolver` allows per step by default. Each
@@ -121,6 +121,10 @@ class BatchResolver(Resolver):
             goes on without them, and they are counted in :attr:`dropped_messages`
             (``{payload class name: count}``, cumulative) and :attr:`last_dropped` (the
             latest step's count).
+        enable_tracking: Keep every delivered message in :attr:`tracked_messages`
+            (Phantom's switch; ``network.message_log`` is the per-episode equivalent).
+
+    ``round_limit=0`` delivers nothing: any message sent is over the limit.
     """
 
     def __init__(
@@ -128,17 +132,18 @@ class BatchResolver(Resolver):
         round_limit: int | None = None,
         shuffle_batches: bool = False,
         on_round_limit: str = "raise",
+        enable_tracking: bool = False,
     ) -> None:
         if round_limit is None:
             round_limit = DEFAULT_ROUND_LIMIT
         if not isinstance(round_limit, (int, np.integer)) or isinstance(round_limit, bool):
             raise ResolverError(
-                f"round_limit must be None or an int >= 1, got {round_limit!r} "
+                f"round_limit must be None or an int >= 0, got {round_limit!r} "
                 f"({type(round_limit).__name__}); there is no unbounded setting, pass a "
                 f"large int (default {DEFAULT_ROUND_LIMIT})"
             )
-        if round_limit < 1:
-            raise ResolverError(f"round_limit must be None or an int >= 1, got {round_limit!r}")
+        if round_limit < 0:
+            raise ResolverError(f"round_limit must be None or an int >= 0, got {round_limit!r}")
         if not isinstance(shuffle_batches, (bool, np.bool_)):
             raise ResolverError(f"shuffle_batches must be True or False, got {shuffle_batches!r}")
         if on_round_limit not in ROUND_LIMIT_ACTIONS:
@@ -152,6 +157,16 @@ class BatchResolver(Resolver):
         self.on_round_limit = on_round_limit
         self.dropped_messages: dict[str, int] = {}
         self.last_dropped = 0
+        if not isinstance(enable_tracking, (bool, np.bool_)):
+            raise ResolverError(f"enable_tracking must be True or False, got {enable_tracking!r}")
+        self.enable_tracking = bool(enable_tracking)
+        #: With ``enable_tracking``, every message delivered, in delivery order (Phantom's
+        #: tracking; :meth:`clear_tracked_messages` empties it).
+        self.tracked_messages: list[Message] = []
+
+    def clear_tracked_messages(self) -> None:
+        """Forget the tracked messages."""
+        self.tracked_messages = []
 
     def resolve(
         self,
@@ -161,7 +176,7 @@ class BatchResolver(Resolver):
         rng: np.random.Generator,
     ) -> None:
         deliver = self._handle  # each round is logged whole below
-        send = network.send
+        send = network.queue
         agents = network._agents
         round_limit = self.round_limit
         rounds = 0
@@ -176,6 +191,9 @@ class BatchResolver(Resolver):
             if network.message_log is not None:
                 for batch in batches.values():
                     network.message_log.extend(batch)
+            if self.enable_tracking:
+                for batch in batches.values():
+                    self.tracked_messages.extend(batch)
             for receiver_id, batch in batches.items():
                 if self.shuffle_batches and len(batch) > 1:
                     order = rng.permutation(len(batch))

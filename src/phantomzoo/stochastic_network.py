@@ -73,8 +73,9 @@ class StochasticNetwork(Network):
         return self._rates.get((id_a, id_b), self._rates.get((id_b, id_a), 0.0))
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
-        """Re-draw every edge (see :meth:`resample_connectivity`)."""
+        """Re-draw every edge (see :meth:`resample_connectivity`), then reset the agents."""
         self.resample_connectivity(rng)
+        super().reset(rng)
 
     def resample_connectivity(self, rng: np.random.Generator | None = None) -> None:
         """Re-draw every edge from ``rng``.

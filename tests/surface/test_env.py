@@ -166,9 +166,9 @@ def test_resolver_round_limit():
         env.step({"A": 1})
 
 
-def test_round_limit_must_be_positive():
-    with pytest.raises(ResolverError, match="round_limit must be None or an int >= 1"):
-        ph.resolvers.BatchResolver(round_limit=0)
+def test_round_limit_must_not_be_negative():
+    with pytest.raises(ResolverError, match="round_limit must be None or an int >= 0"):
+        ph.resolvers.BatchResolver(round_limit=-1)
 
 
 class Recorder(ph.Agent):

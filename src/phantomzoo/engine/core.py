@@ -257,11 +257,9 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
                 agent.type = agent.supertype.sample(rng, shared)
                 if agent.id in self._augmented:
                     self._type_vectors[agent.id] = agent.type.to_array()
-        network.reset(rng)
+        network.reset(rng)  # new connections (stochastic networks), every agent reset
         if self._wiring is None or self._wiring.version != network.version:
             self._wiring = Wiring(network, self._observation_spaces, clock)
-        for agent in network.by_id.values():
-            agent.reset()
         self.current_step = 0
         self._tick()
         self._ever_reset = True
@@ -373,7 +371,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
             for hook, ctx in wiring.pre_calls:  # type: ignore[union-attr]
                 hook(ctx)
             network = self.network
-            send = network.send
+            send = network.queue
             decoders = wiring.decoders  # type: ignore[union-attr]
             pending: dict[AgentID, list[Any]] = {}
             for agent_id in acting:
