@@ -317,7 +317,7 @@ def compare_sizes(
 
 # ----------------------------------------------------------------- script helpers
 def add_arguments(parser: Any) -> None:
-    """``--phantom-python`` and ``--pairs`` on a benchmark script's argument parser."""
+    """``--phantom-python``, ``--pairs`` and ``--quiet-wait`` on a script's parser."""
     parser.add_argument(
         "--phantom-python",
         default=None,
