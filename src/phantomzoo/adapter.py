@@ -148,6 +148,54 @@ class EngineAdapter:
     def check_observations(self, value: bool) -> None:
         self.engine.check_observations = value
 
+    # ------------------------------------------------------------- Phantom's names
+    @property
+    def n_agents(self) -> int:
+        """How many agents the network holds (strategic or not)."""
+        return len(self.network)
+
+    @property
+    def agent_ids(self) -> list[AgentID]:
+        """Every agent's id, strategic or not (``possible_agents`` holds the strategic ones)."""
+        return list(self.network.agent_ids)
+
+    @property
+    def strategic_agent_ids(self) -> list[AgentID]:
+        return list(self.possible_agents)
+
+    @property
+    def non_strategic_agent_ids(self) -> list[AgentID]:
+        strategic = set(self.possible_agents)
+        return [i for i in self.network.agent_ids if i not in strategic]
+
+    @property
+    def strategic_agents(self) -> list[Any]:
+        return [self.network[i] for i in self.possible_agents]
+
+    @property
+    def non_strategic_agents(self) -> list[Any]:
+        return [self.network[i] for i in self.non_strategic_agent_ids]
+
+    def __getitem__(self, agent_id: AgentID) -> Any:
+        """The agent object of ``agent_id`` (``env["SHOP1"]``, as in Phantom)."""
+        return self.network[agent_id]
+
+    def is_terminated(self) -> bool:
+        """Whether every strategic agent has terminated this episode."""
+        endings = self.engine.endings
+        return bool(self.possible_agents) and all(
+            endings.get(i, (False, False))[0] for i in self.possible_agents
+        )
+
+    def is_truncated(self) -> bool:
+        """Whether the episode hit its length, or every strategic agent was truncated."""
+        endings = self.engine.endings
+        if self.engine.ever_reset and self.current_step >= self.num_steps:
+            return True
+        return bool(self.possible_agents) and all(
+            endings.get(i, (False, False))[1] for i in self.possible_agents
+        )
+
     def view(self) -> EnvView:
         """The environment's view for the current step; override to publish more."""
         return self.engine.default_view()

@@ -50,7 +50,19 @@ from .supertype import Supertype
 from .telemetry_defaults import TelemetryHost
 from .types import AgentID, StageID
 
-__all__ = ["FSMEnvView", "FSMStage", "FiniteStateMachineEnv", "StackelbergEnv"]
+__all__ = [
+    "FSMEnvView",
+    "FSMRuntimeError",
+    "FSMStage",
+    "FSMValidationError",
+    "FiniteStateMachineEnv",
+    "StackelbergEnv",
+]
+
+#: Phantom's names for a bad stage graph (raised when the env is built) and for a handler
+#: choosing a stage it may not go to (raised while playing): both are StageError here.
+FSMValidationError = StageError
+FSMRuntimeError = StageError
 
 
 class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECEnv):

@@ -275,3 +275,32 @@ def test_ph_testing_is_reachable_as_an_attribute_after_a_plain_import():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.strip() == "True"
+
+
+def test_phantoms_env_attributes():
+    """Phantom's env helpers: agent ids and objects by kind, env[agent_id], and whether the
+    episode ended for every strategic agent."""
+    from models import MortalEnv, PingEnv
+
+    env = PingEnv(num_steps=2)
+    assert env.n_agents == 4 and env.agent_ids == ["A", "B", "EA", "EB"]
+    assert env.strategic_agent_ids == ["A", "B"] and env.non_strategic_agent_ids == ["EA", "EB"]
+    assert env.strategic_agents == [env["A"], env["B"]]
+    assert [a.id for a in env.non_strategic_agents] == ["EA", "EB"]
+    env.reset(seed=0)
+    assert not env.is_truncated() and not env.is_terminated()
+    env.step({"A": 1, "B": 1})
+    env.step({"A": 1, "B": 1})
+    assert env.is_truncated() and not env.is_terminated()
+    mortal = MortalEnv(num_steps=10)
+    mortal.reset(seed=0)
+    mortal.step({"A": 3})  # A pings 3 and terminates
+    assert mortal.is_terminated() and not mortal.is_truncated()
+    mortal.reset(seed=0)
+    assert not mortal.is_terminated()
+
+
+def test_phantoms_fsm_error_names_are_stage_errors():
+    from phantomzoo.errors import StageError
+
+    assert ph.fsm.FSMValidationError is StageError and ph.fsm.FSMRuntimeError is StageError

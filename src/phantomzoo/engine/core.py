@@ -135,6 +135,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
         self._live_set: set[AgentID] = set()
         self._acting_cache: dict[StageID, tuple[list[AgentID], set[AgentID]]] = {}
         self._carry: dict[AgentID, float] = {}
+        self.endings: dict[AgentID, tuple[bool, bool]] = {}
         self._ever_reset = False
 
     def __getstate__(self) -> dict[str, Any]:  # copies and pickles: the agents view is rebuilt
@@ -266,6 +267,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
         self._reset_checks()
         self._set_live(list(self.possible_agents))
         self._carry = {}
+        self.endings = {}  # {agent: (terminated, truncated)} of the agents ended so far
         if self.telemetry is not None:
             self.telemetry.begin_episode(self, seed)
         while self._live and not self._acting()[0]:  # stages the env plays alone
@@ -328,6 +330,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
             terminations[agent_id], truncations[agent_id] = terminated, truncated
         infos = self._infos(acting, None, finished)
         if finished:
+            self.endings.update(finished)
             self._set_live([i for i in acting if i not in finished])
         return _outcome((observations, rewards, terminations, truncations, infos))
 

@@ -33,6 +33,7 @@ class StagePlay:
     _live: list[AgentID]
     _live_set: set[AgentID]
     _carry: dict[AgentID, float]
+    endings: dict[AgentID, tuple[bool, bool]]
 
     def _step_staged(self, actions: Mapping[AgentID, Any]) -> StepOutcome:
         if not self._live:
@@ -77,6 +78,7 @@ class StagePlay:
         ended = self._ended(live)
         if ended:
             finished.update(ended)
+            self.endings.update(ended)
             self._set_live([i for i in self._live if i not in ended])
         self.current_stage = self._stage = next_stage
         self._tick()
