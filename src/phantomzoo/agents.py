@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import AgentDefinitionError, MessageError
+from .errors import AgentDefinitionError, MessageError, NoHandlerError
 from .message import Message, MsgPayload
 from .types import AgentID
 
@@ -130,7 +130,7 @@ class Agent:
         """The handler function for ``payload_type`` (or a base class of it).
 
         Raises:
-            MessageError: if the agent class has no handler for it.
+            NoHandlerError: (a MessageError) if the agent class has no handler for it.
         """
         handlers = cls._pz_handlers
         handler = handlers.get(payload_type)
@@ -142,7 +142,7 @@ class Agent:
                 handlers[payload_type] = handler
                 return handler
         known = ", ".join(sorted(t.__name__ for t in handlers)) or "none"
-        raise MessageError(
+        raise NoHandlerError(
             f"{cls.__name__} received a {payload_type.__name__} but has no handler for it "
             f"(it handles: {known}). Add a method decorated with "
             f"@ph.agents.msg_handler({payload_type.__name__})"
@@ -167,7 +167,7 @@ class Agent:
         return None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({getattr(self, '_id', '?')!r})"
+        return f"[{type(self).__name__} {getattr(self, '_id', '?')}]"  # Phantom's form
 
 
 class StrategicAgent(Agent):

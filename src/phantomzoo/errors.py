@@ -22,6 +22,11 @@ class MessageError(PhantomZooError, TypeError):
     """A message payload broke its contract: wrong sender/receiver type, no handler."""
 
 
+class NoHandlerError(MessageError, ValueError):
+    """An agent received a payload it has no ``msg_handler`` for (also a ValueError, as
+    Phantom raises)."""
+
+
 class PayloadTypeError(MessageError, NetworkError):
     """A payload restricted by ``ph.msg_payload(sender_type=..., receiver_type=...)`` was
     sent between agents it does not allow (also a NetworkError, which is what Phantom

@@ -176,10 +176,9 @@ class Network(PhantomNetworkCalls):
 
     # ------------------------------------------------------------- connections
     def add_connection(self, id_a: AgentID, id_b: AgentID) -> None:
-        """Connect two agents (both directions)."""
+        """Connect two agents (both directions). An agent may be connected to itself, as in
+        Phantom: it can then message itself and read its own view."""
         self._check_known(id_a, id_b)
-        if id_a == id_b:
-            raise NetworkError(f"cannot connect agent {id_a!r} to itself")
         self._adj[id_a].add(id_b)
         self._adj[id_b].add(id_a)
         self._version += 1

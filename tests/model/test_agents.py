@@ -139,3 +139,21 @@ def test_custom_handle_batch_receives_whole_batch():
     env.reset(seed=0)
     env.step({"S1": 1, "S2": 2})
     assert network["B"].batches == [[1, 11, 2, 12]]
+
+
+def test_an_unhandled_payload_is_a_no_handler_error_and_a_value_error():
+    from phantomzoo.errors import MessageError, NoHandlerError
+
+    class Unknown(ph.MsgPayload):
+        value: int
+
+    class Deaf(ph.Agent):
+        pass
+
+    with pytest.raises(NoHandlerError, match="no handler for it") as info:
+        Deaf("D").handle_message(None, ph.Message("X", "D", Unknown(1)))
+    assert isinstance(info.value, MessageError) and isinstance(info.value, ValueError)
+
+
+def test_agents_repr_is_phantoms():
+    assert repr(ph.Agent("A1")) == "[Agent A1]"

@@ -66,8 +66,14 @@ def test_bad_adjacency_matrices():
         net.add_connections_with_adjmat(["p1", "p2"], np.zeros((3, 3)))
     with pytest.raises(NetworkError, match="symmetric"):
         net.add_connections_with_adjmat(["p1", "p2"], np.array([[0, 1], [0, 0]]))
-    with pytest.raises(NetworkError, match="itself"):
-        net.add_connection("p1", "p1")
+    with pytest.raises(NetworkError, match="zero diagonal"):
+        net.add_connections_with_adjmat(["p1", "p2"], np.array([[1, 0], [0, 0]]))
+
+
+def test_an_agent_may_be_connected_to_itself_as_in_phantom():
+    net = ph.Network(make_agents())
+    net.add_connection("p1", "p1")
+    assert net.has_edge("p1", "p1") and "p1" in net.neighbours("p1")
 
 
 def test_network_holds_only_agents():
