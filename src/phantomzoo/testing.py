@@ -28,6 +28,7 @@ from pettingzoo.utils.conversions import parallel_to_aec
 from .engine.masks import sample_legal
 from .errors import ConfigError, ConformanceError, NetworkError, ObservationError, RewardError
 from .experiments.episodes import StepRecord, run_episodes
+from .experiments.lint import Finding, LintWarning, lint, warn_findings  # noqa: F401
 from .supertype import Supertype
 from .types import AgentID
 from .validate import check_int
@@ -50,6 +51,9 @@ def check_env(
         seed: Seed for phantomzoo's own checks.
         max_observers: How many strategic agents the partial-observability check tests.
         max_non_neighbours: How many non-neighbours it perturbs per observer.
+
+    Once they pass, the model's message contracts are linted (:func:`lint`) and each
+    finding is issued as a :class:`LintWarning` (a warning: the model runs).
 
     Raises:
         ConformanceError: naming the check that failed and why.
@@ -100,6 +104,7 @@ def check_env(
             raise
         except AssertionError as exc:
             raise ConformanceError(f"{name} failed: {exc}") from exc
+    warn_findings(env_fn, seed)  # lint findings are warnings here: the model runs
 
 
 def _for_mask_blind_tests(env: Any) -> Any:
