@@ -48,6 +48,7 @@ from .network import Network, set_payload_checks
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
 from .supertype import Supertype
 from .telemetry_defaults import TelemetryHost
+from .turns import AECTurns
 from .types import AgentID, StageID
 
 __all__ = [
@@ -65,7 +66,7 @@ FSMValidationError = StageError
 FSMRuntimeError = StageError
 
 
-class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECEnv):
+class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
     """A staged model as a PettingZoo ``AECEnv``.
 
     Within a stage, its live acting agents take turns (``agent_selection``); the stage
@@ -244,6 +245,7 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECEnv):
         self._turn_actions = {}
         self._turns = self.acting_agents
         self._skip_agent_selection = None
+        self._reset_turns()
         self.agent_selection = self._turns[0] if self._turns else self.agents[0]
 
     def observe(self, agent: AgentID) -> Any:
@@ -295,12 +297,10 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECEnv):
         actions, self._turn_actions = self._turn_actions, {}
         observations, rewards, terminations, truncations, infos = self.acting_step(actions)
         self._observations.update(observations)
-        self.rewards = {i: 0.0 for i in self.agents}
-        self.rewards.update(rewards)
         self.terminations.update(terminations)
         self.truncations.update(truncations)
         self.infos.update(infos)
-        self._accumulate_rewards()
+        self._record_stage(rewards, terminations, truncations)  # cost: this stage's agents
         self._turns = self.acting_agents
         if self._turns:
             self.agent_selection = self._turns[0]
