@@ -7,6 +7,7 @@ Usage::
     phantomzoo train --resume DIR [--timesteps N | --seconds S] [--trust --allow MODULE ...]
     phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl] [--trust --allow MODULE ...]
     phantomzoo bench ENV [--backends cleanrl,sb3,rllib] [--seconds S] [--episodes N] [--out DIR]
+    phantomzoo lint ENV [--config KEY=VALUE ...] [--episodes N] [--ignore CODE ...]
 
 The command line never shows a raw traceback:
 
@@ -37,6 +38,7 @@ from typing import Any
 from ..errors import ConfigError, ResultsExistError, TrainingInterrupted
 from . import preflight
 from .args import wants_debug
+from .lint import cmd_lint
 from .parser import NORMAL_SECONDS, PROG, QUICK_SECONDS, build_parser
 from .report import report_failure, report_interrupt
 
@@ -327,6 +329,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"list": cmd_list, "train": cmd_train, "rollout": cmd_rollout, "bench": cmd_bench}
+COMMANDS["lint"] = cmd_lint  # phantomzoo.cli.lint
 
 
 # --------------------------------------------------------------------------- entry point

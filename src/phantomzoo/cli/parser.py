@@ -264,4 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_rollout(commands)
     _add_bench(commands)
+    from .lint import add_lint_parser  # its own module (imports this one's flag helpers)
+
+    add_lint_parser(commands)
     return parser
