@@ -25,7 +25,10 @@ from .agents import Agent, StrategicAgent, msg_handler
 from .context import Context
 from .env import PhantomEnv
 from .errors import PhantomZooError
+from .experiments.branch import branch, branch_many
+from .experiments.diff import diff
 from .experiments.evaluation import evaluate
+from .experiments.replay import replay
 from .experiments.rollout import Rollout, evaluate_policy, rollout
 from .fsm import FiniteStateMachineEnv, FSMEnvView, FSMStage, StackelbergEnv
 from .message import Message, MsgPayload, msg_payload
@@ -95,6 +98,10 @@ __all__ = [
     "samplers",
     "spec",
     "telemetry",
+    "replay",
+    "branch",
+    "branch_many",
+    "diff",
 ]
 
 

@@ -148,3 +148,24 @@ class StepIndexError(PhantomZooError, IndexError):
 class RolloutWorkerError(PhantomZooError, RuntimeError):
     """A rollout worker process died (killed, out of memory, crashed in native code)
     before returning its unit; the message names the unit and what to try."""
+
+
+class ReplayMismatchError(PhantomZooError, RuntimeError):
+    """Playing a recorded episode again from its seed and actions gave another episode
+    (the model is not deterministic given them); the message names the first step and
+    agent that differ.
+
+    Attributes:
+        step: Index of the first step that differs.
+        agent_id: The first agent whose part of that step differs (``None``: not one
+            agent's, e.g. the episode's length or a metric).
+        field: What differs (``"observations"``, ``"rewards"``, ``"messages"``, ...).
+    """
+
+    def __init__(
+        self, message: str, step: int | None = None, agent_id: object = None, field: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.step = step
+        self.agent_id = agent_id
+        self.field = field

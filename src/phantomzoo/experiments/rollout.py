@@ -114,7 +114,10 @@ def rollout(
         _check_before_workers(plan, grid)
     units = plan_units(grid, num_repeats, batch_size)
     with _progress(grid, units, show_progress_bar) as on_done:
-        return run_units(plan, units, num_workers, backend, address, on_done)
+        rollouts = run_units(plan, units, num_workers, backend, address, on_done)
+    for played in rollouts:  # here, not on workers: the plan is not pickled back
+        played.source = plan  # what ph.replay / ph.branch play the episode again with
+    return rollouts
 
 
 def _check_arguments(num_repeats: Any, seed: Any, batch_size: Any) -> None:

@@ -83,6 +83,11 @@ class Rollout:
         rollout_params: The values the ranges took (by dotted path).
         steps: The steps, in order (observations are those the actions were chosen on).
         metrics: ``{name: array of per-step values}``.
+        seed: The episode's seed (``None`` for a rollout built by hand).
+        source: What played the episode (the env, its policies and metrics), kept so that
+            :func:`phantomzoo.replay` and :func:`phantomzoo.branch` can play it again; set
+            by ``ph.rollout`` in the calling process, left out of comparisons and pickles
+            (a rollout loaded from a file replays with ``ph.replay(rollout, env=...)``).
     """
 
     rollout_id: int
@@ -91,6 +96,8 @@ class Rollout:
     rollout_params: dict[str, Any]
     steps: list[Step]
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
+    seed: int | None = field(default=None, compare=False)
+    source: Any = field(default=None, compare=False, repr=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rollout):
@@ -98,6 +105,12 @@ class Rollout:
         return _same_fields(self, other)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without :attr:`source` (policies and metrics need not pickle)."""
+        state = self.__dict__.copy()
+        state["source"] = None
+        return state
 
     def __getitem__(self, index: int) -> Step:
         """The step at ``index`` (Phantom's ``rollout[i]``; negative indices count from the end).
@@ -260,7 +273,11 @@ def same_values(a: Any, b: Any) -> bool:
 
 
 def _same_fields(a: Any, b: Any) -> bool:
-    return all(same_values(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return all(
+        same_values(getattr(a, f.name), getattr(b, f.name))
+        for f in dataclasses.fields(a)
+        if f.compare
+    )
 
 
 def _hashable(action: Any) -> Any:

@@ -39,7 +39,14 @@ from ..types import AgentID
 from .episodes import StepRecord, policies_act, run_episodes
 from .trajectories import Rollout, Step
 
-__all__ = ["EpisodeHook", "RolloutPlan", "WorkUnit", "load_rollout_policies", "plan_units"]
+__all__ = [
+    "EpisodeHook",
+    "RolloutPlan",
+    "WorkUnit",
+    "load_rollout_policies",
+    "plan_units",
+    "record_episodes",
+]
 
 #: Called in the process that played an episode, with the env (right after its last
 #: step) and the episode's Rollout, before the Rollout is returned (and, on a worker,
@@ -225,9 +232,31 @@ def _play(
     rng: np.random.Generator | None,
 ) -> list[Rollout]:
     """Play one episode per env copy in lock-step and keep every step of each."""
-    recorders = [MetricRecorder(plan.metrics) for _ in envs]
+    seeds = [plan.seed + r for r in unit.repeats]
+    played = record_episodes(
+        envs, policies_act(policies, rng), seeds, plan.metrics, plan.record_messages
+    )
+    return [
+        Rollout(unit.rollout_id, repeat, unit.config, unit.params, steps, recorded, seed=seed)
+        for repeat, seed, (steps, recorded) in zip(unit.repeats, seeds, played)
+    ]
+
+
+def record_episodes(
+    envs: list[Any],
+    act: Any,
+    seeds: list[int],
+    metrics: Mapping[str, Metric] | None,
+    record_messages: bool,
+) -> list[tuple[list[Step], dict[str, np.ndarray]]]:
+    """Play ``seeds[n]`` on ``envs[n]`` (one wave, lock-step) with ``act`` and record
+    each episode: its :class:`Step` s and ``{metric: per-step values}``.
+
+    The recording every rollout, replay and branch shares, so that their Rollouts
+    compare equal when the episodes are the same.
+    """
+    recorders = [MetricRecorder(metrics) for _ in envs]
     steps: list[list[Step]] = [[] for _ in envs]
-    record_messages = plan.record_messages
     if record_messages:
         for env in envs:  # a reset delivers no messages, so the log starts with step 0
             env.network.message_log = []
@@ -253,14 +282,12 @@ def _play(
         recorders[record.copy].record(record.env, record.stage)
 
     try:
-        seeds = [plan.seed + r for r in unit.repeats]
-        run_episodes(envs, policies_act(policies, rng), seeds, on_step)
+        run_episodes(envs, act, seeds, on_step)
     finally:
         if record_messages:
             for env in envs:
                 env.network.message_log = None
-    out = []
-    for n, repeat in enumerate(unit.repeats):
-        recorded = {k: np.asarray(v, dtype=float) for k, v in recorders[n].values.items()}
-        out.append(Rollout(unit.rollout_id, repeat, unit.config, unit.params, steps[n], recorded))
-    return out
+    return [
+        (steps[n], {k: np.asarray(v, dtype=float) for k, v in recorders[n].values.items()})
+        for n in range(len(envs))
+    ]
