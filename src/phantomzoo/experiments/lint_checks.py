@@ -18,7 +18,7 @@ from ..agents import Agent, StrategicAgent
 from ..message import MsgPayload
 from ..types import AgentID
 from .lint_findings import Finding, finding
-from .lint_play import Observed
+from .lint_play import Observed, when
 
 
 @dataclass
@@ -194,7 +194,7 @@ def _delivered_unhandled(
                 "unhandled-payload",
                 f"agent {culprit.sender_id!r} sent a {payload.__name__} to "
                 f"{culprit.receiver_id!r} ({cls.__name__}), which has no handler for it "
-                f"(episode seed {failure.seed}, step {failure.step}): add a method decorated "
+                f"({when(failure.seed, failure.step)}): add a method decorated "
                 f"with @ph.msg_handler({payload.__name__}) to {cls.__name__}, or stop "
                 f"sending it there",
                 agents=[culprit.sender_id, culprit.receiver_id],
@@ -389,8 +389,8 @@ def bounces(facts: ModelFacts, observed: Observed) -> list[Finding]:
         finding(
             "message-bounce",
             f"messages bounced until the resolver's round limit ({limit} rounds) in "
-            f"{len(observed.bounces)} step(s) of {observed.episodes} episode(s) (first: seed "
-            f"{first.seed}, step {first.step}, between {pairs}): stop the reply loop in "
+            f"{len(observed.bounces)} step(s) of {observed.episodes} episode(s) (first: "
+            f"{when(first.seed, first.step)}, between {pairs}): stop the reply loop in "
             "these agents' handlers (reply only when something changed), or raise "
             "BatchResolver(round_limit=...) if the protocol really needs more rounds",
             agents=agents,
@@ -413,8 +413,8 @@ def episode_errors(facts: ModelFacts, observed: Observed) -> list[Finding]:
         out.append(
             finding(
                 "episode-error",
-                f"the random-action episode with seed {failure.seed} raised "
-                f"{type(error).__name__} at step {failure.step}: {error}; fix the model "
+                f"a random-action episode raised {type(error).__name__} "
+                f"({when(failure.seed, failure.step)}): {error}; fix the model "
                 f"(reproduce with ph.testing.lint(env_fn, seed={failure.seed}, episodes=1))",
                 agents=[a for m in tail[-3:] for a in (m.sender_id, m.receiver_id)],
                 payloads=[type(m.payload).__name__ for m in tail[-3:]],

@@ -32,7 +32,8 @@ class Bounce:
 
     Attributes:
         seed: The episode's seed.
-        step: Index of the step (``-1`` for the stages played by ``reset``).
+        step: Which step: ``1`` for the episode's first ``acting_step``, ``0`` for the
+            stages ``reset`` plays.
         payloads: Names of the payload classes still bouncing.
         pairs: ``(sender, receiver)`` pairs of the step's last messages of those classes.
         dropped: Messages the resolver dropped (``0`` when it raised instead).
@@ -53,7 +54,7 @@ class Failure:
 
     Attributes:
         seed: The episode's seed.
-        step: Index of the step (``-1`` for ``reset``).
+        step: Which step (``1`` for the first ``acting_step``, ``0`` for ``reset``).
         error: The exception.
         tail: The last messages delivered before it (the culprit is usually among them).
     """
@@ -115,14 +116,14 @@ def _play_one(env: Any, seed: int, max_steps: int, log: list[Message], seen: Obs
     """One episode; a step that raises is recorded and ends the episode."""
     rng = np.random.default_rng(seed)
     seen.episodes += 1
-    step = -1
+    step = 0
     start = len(log)
     dropped = _dropped(env.network.resolver)
     try:
         env.acting_reset(seed=seed)
         snapshot_edges(env.network, seen.edges)
         start, dropped = _after_step(env, seed, step, log, start, dropped, seen)
-        for step in range(max_steps):
+        for step in range(1, max_steps + 1):
             acting = env.acting_agents
             if not acting:
                 return
@@ -136,6 +137,11 @@ def _play_one(env: Any, seed: int, max_steps: int, log: list[Message], seen: Obs
             seen.bounces.append(_bounce(seed, step, tail, detail=str(exc)))
         else:
             seen.failures.append(Failure(seed, step, exc, tail))
+
+
+def when(seed: int, step: int) -> str:
+    """``"episode seed 3, step 2"`` (or ``"episode seed 3, during reset"``)."""
+    return f"episode seed {seed}, " + (f"step {step}" if step else "during reset")
 
 
 def _random_actions(env: Any, acting: list[AgentID], rng: np.random.Generator) -> dict[Any, Any]:
