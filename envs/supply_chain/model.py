@@ -17,6 +17,8 @@ from phantomzoo.validate import check_bool, check_int, check_number, check_total
 from .._ids import PETTINGZOO, PHANTOM, check_agent_ids
 from .._pz import episode_length, one_number
 from .._supertypes import field_overrides, widen
+from .batched import CustomerTwins, FactoryTwins, ShopTwins
+from .payloads import OrderRequest, OrderResponse, StockRequest, StockResponse
 
 #: Largest accepted values of the count arguments (far above the benchmarked 1000 shops;
 #: a network past :data:`MAX_AGENTS` would take minutes and gigabytes to build).
@@ -27,30 +29,6 @@ MAX_STEPS = 10**9
 MAX_AGENTS = 1_000_000
 
 
-class OrderRequest(ph.MsgPayload):
-    """Customer --> Shop: units wanted."""
-
-    size: int
-
-
-class OrderResponse(ph.MsgPayload):
-    """Shop --> Customer: units delivered."""
-
-    size: int
-
-
-class StockRequest(ph.MsgPayload):
-    """Shop --> Factory: units to restock."""
-
-    size: int
-
-
-class StockResponse(ph.MsgPayload):
-    """Factory --> Shop: units delivered."""
-
-    size: int
-
-
 @dataclass
 class ShopSupertype(ph.Supertype):
     """A shop's type when ``agent_supertypes`` is given: its cost of carry."""
@@ -58,7 +36,7 @@ class ShopSupertype(ph.Supertype):
     cost_of_carry: float | Sampler
 
 
-class FactoryAgent(ph.Agent):
+class FactoryAgent(FactoryTwins, ph.Agent):
     """Holds unlimited stock and fills every stock request in full."""
 
     @ph.agents.msg_handler(StockRequest)
@@ -66,7 +44,7 @@ class FactoryAgent(ph.Agent):
         return [(message.sender_id, StockResponse(message.payload.size))]
 
 
-class CustomerAgent(ph.Agent):
+class CustomerAgent(CustomerTwins, ph.Agent):
     """Orders ``integers(0, max_order_size)`` units from its shop every step.
 
     Order sizes come from the episode generator ``ctx.rng``, drawn ``block`` steps at a
@@ -98,7 +76,7 @@ class CustomerAgent(ph.Agent):
         self.received += message.payload.size
 
 
-class ShopAgent(ph.StrategicAgent):
+class ShopAgent(ShopTwins, ph.StrategicAgent):
     """Sells to its customers from stock and restocks from the factory (learns)."""
 
     def __init__(
@@ -205,6 +183,12 @@ class SupplyChainEnv(ph.PhantomEnv):
             default) or ``"pettingzoo"`` (``shop_0..shop_{n-1}``, PettingZoo's
             ``name_N`` convention, even for one shop). Customers keep their ids; the
             same seed plays the same episode under either scheme.
+        batched: ``True`` steps every shop, customer and the factory with their batched
+            twins (:mod:`.batched`, :mod:`phantomzoo.engine.batched`): one NumPy call per
+            class and hook instead of one Python call per agent and message. The episode
+            is the same (same seed, same observations, rewards and messages; checked by
+            ``ph.testing.check_batched``); use it for large populations (hundreds of shops
+            and more), where it is many times faster. Off by default.
 
     Counts are ints >= 1 (``num_shops`` at most 100,000, ``num_customers`` 10,000,
     ``max_order_size``, ``shop_max_stock`` and ``num_steps`` 10**9, and at most
@@ -228,6 +212,7 @@ class SupplyChainEnv(ph.PhantomEnv):
         render_mode: str | None = None,
         agent_ids: str = PHANTOM,
         agent_supertypes: Mapping[str, Any] | None = None,
+        batched: bool = False,
     ) -> None:
         owner = "supply_chain"
         num_steps = episode_length(owner, "num_steps", num_steps, 100, max_cycles, MAX_STEPS)
@@ -252,6 +237,9 @@ class SupplyChainEnv(ph.PhantomEnv):
         )
         if agent_supertypes is not None:  # recorded only when given
             self.config["agent_supertypes"] = agent_supertypes
+        check_bool(owner, "batched", batched)
+        if batched:  # recorded only when on
+            self.config["batched"] = True
         factory_id = "WAREHOUSE"
         agents: list[ph.Agent] = [FactoryAgent(factory_id)]
         network_pairs = []
@@ -289,6 +277,7 @@ class SupplyChainEnv(ph.PhantomEnv):
             checks=checks,
             render_mode=render_mode,
         )
+        self.engine.batched = bool(batched)
         # The global state for centralised critics (PettingZoo's state()): every shop's
         # stock, sales and missed sales (as each shop observes its own) and the time.
         self.state_space = gym.spaces.Box(0.0, 1.0, (3 * num_shops + 1,), np.float32)

@@ -57,6 +57,40 @@ def msg_handler(*payload_types: type[MsgPayload]) -> Callable[[F], F]:
     return decorate
 
 
+def batch_handler(*payload_types: type[MsgPayload]) -> Callable[[F], classmethod]:
+    """Mark ``(cls, agents, group, batch)`` as the *batched twin* of the class's
+    :func:`msg_handler` for the given payload classes (a class method; opt-in batching,
+    :mod:`phantomzoo.engine.batched`).
+
+    With batching on, the engine hands it every message of one of these payload classes
+    sent to any agent of the class in one resolver round, as one
+    :class:`~phantomzoo.engine.batched_columns.MessageColumns`; it returns ``None``, an
+    ``Outbox`` or a list of them (``batch.reply(Payload, field=array)`` answers every
+    sender). The per-message handler stays the definition: the class must also have a
+    ``@msg_handler`` for each payload class, and ``ph.testing.check_batched`` checks
+    that both give the same episode.
+    """
+    if not payload_types:
+        raise MessageError(
+            "batch_handler needs at least one payload class, e.g. @batch_handler(OrderRequest)"
+        )
+    for payload_type in payload_types:
+        if not (isinstance(payload_type, type) and issubclass(payload_type, MsgPayload)):
+            raise MessageError(
+                f"batch_handler got {payload_type!r}; pass MsgPayload subclasses "
+                "(classes defined with `class X(ph.MsgPayload)` or @ph.msg_payload)"
+            )
+
+    def decorate(func: F) -> classmethod:
+        if isinstance(func, (classmethod, staticmethod)):
+            func = func.__func__  # type: ignore[assignment]
+        existing = getattr(func, "_pz_batch_handles", ())
+        func._pz_batch_handles = tuple(existing) + payload_types  # type: ignore[attr-defined]
+        return classmethod(func)
+
+    return decorate
+
+
 class Agent:
     """An entity in the network that handles messages and may send its own.
 
@@ -68,6 +102,7 @@ class Agent:
 
     # Filled per class by __init_subclass__.
     _pz_handlers: dict[type, Callable[..., Any]] = {}
+    _pz_batch_handlers: dict[type, Callable[..., Any]] = {}
     _pz_fast: bool = True
 
     def __init__(self, agent_id: AgentID, supertype: Supertype | None = None) -> None:
@@ -90,6 +125,7 @@ class Agent:
                 handlers[payload_type] = attr
                 owners[payload_type] = name
         cls._pz_handlers = handlers
+        cls._pz_batch_handlers = _batch_handlers(cls, handlers)
         # The resolver may dispatch straight to handlers when neither hook is overridden.
         cls._pz_fast = (
             cls.handle_batch is Agent.handle_batch and cls.handle_message is Agent.handle_message
@@ -168,6 +204,30 @@ class Agent:
 
     def __repr__(self) -> str:
         return f"[{type(self).__name__} {getattr(self, '_id', '?')}]"  # Phantom's form
+
+
+def _batch_handlers(cls: type, handlers: dict[type, Any]) -> dict[type, Callable[..., Any]]:
+    """``{payload class: bound batched twin}`` of ``cls`` (see :func:`batch_handler`);
+    every twin needs the per-message handler it mirrors."""
+    found: dict[type, Callable[..., Any]] = {}
+    owners: dict[type, str] = {}
+    for name in dir(cls):
+        attr = getattr(cls, name, None)
+        for payload_type in getattr(attr, "_pz_batch_handles", ()):
+            if payload_type in found and owners[payload_type] != name:
+                raise AgentDefinitionError(
+                    f"{cls.__name__} has two batch handlers for {payload_type.__name__}: "
+                    f"{owners[payload_type]!r} and {name!r}; keep one"
+                )
+            if payload_type not in handlers:
+                raise AgentDefinitionError(
+                    f"{cls.__name__}.{name} is a batch handler for {payload_type.__name__} but "
+                    f"the class has no @msg_handler({payload_type.__name__}); the per-message "
+                    "handler is the definition the batched twin must match: add it"
+                )
+            found[payload_type] = attr
+            owners[payload_type] = name
+    return found
 
 
 class StrategicAgent(Agent):

@@ -37,6 +37,7 @@ from ..supertype import Supertype
 from ..types import AgentID, StageID
 from ..views import EnvView
 from .augment import agent_spaces
+from .batched import BatchedPlay
 from .checks import RuntimeChecks, check_level, check_seed
 from .clock import EpisodeClock
 from .masks import ActionMasks
@@ -51,7 +52,7 @@ from .wiring import Wiring
 PARALLEL_STAGE = "__all__"
 
 
-class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
+class Engine(BatchedPlay, RuntimeChecks, Observation, ActionMasks, StagePlay):
     """Runs a network of agents (see the module docs).
 
     Args:
@@ -91,6 +92,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
         initial_stage: StageID | None = None,
         host: Any = None,
         view: Any = None,
+        batched: bool = False,
     ) -> None:
         integer = isinstance(num_steps, (int, np.integer)) and not isinstance(num_steps, bool)
         if not integer or num_steps < 1:
@@ -137,6 +139,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
         self._carry: dict[AgentID, float] = {}
         self.endings: dict[AgentID, tuple[bool, bool]] = {}
         self._ever_reset = False
+        self.batched = batched
 
     def __getstate__(self) -> dict[str, Any]:  # copies and pickles: the agents view is rebuilt
         state = self.__dict__.copy()
@@ -261,6 +264,7 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
         network.reset(rng)  # new connections (stochastic networks), every agent reset
         if self._wiring is None or self._wiring.version != network.version:
             self._wiring = Wiring(network, self._observation_spaces, clock)
+        self._prepare_batched()
         self.current_step = 0
         self._tick()
         self._ever_reset = True
@@ -371,6 +375,9 @@ class Engine(RuntimeChecks, Observation, ActionMasks, StagePlay):
             clock = self.clock
             clock.env_view = self._view()
             clock.epoch += 1
+            if self._grouping is not None:
+                self._resolve_batched(acting, actions)  # type: ignore[arg-type]
+                return
             for hook, ctx in wiring.pre_calls:  # type: ignore[union-attr]
                 hook(ctx)
             network = self.network
