@@ -55,7 +55,10 @@ LAYERS: list[tuple[str, set[str]]] = [
         },
     ),
     ("training", {"training", "single_agent", "single_agent_setup"}),  # TrainedPolicies
-    ("experiments", {"experiments", "testing"}),  # ph.testing plays episodes
+    (
+        "experiments",  # ph.testing plays episodes; ph.plots draws recorded ones
+        {"experiments", "testing", "plots", "episode_graph", "plot_drawing", "plot_timeline"},
+    ),
     ("cli", {"cli", "utils", "__init__", "__main__"}),
 ]
 RANK = {name: rank for rank, (_, names) in enumerate(LAYERS) for name in names}

@@ -28,6 +28,7 @@ from .errors import PhantomZooError
 from .experiments.branch import branch, branch_many
 from .experiments.diff import diff
 from .experiments.evaluation import evaluate
+from .experiments.exploitability import ExploitabilityResult, exploitability
 from .experiments.replay import replay
 from .experiments.rollout import Rollout, evaluate_policy, rollout
 from .fsm import FiniteStateMachineEnv, FSMEnvView, FSMStage, StackelbergEnv
@@ -76,6 +77,8 @@ __all__ = [
     "TrainingResult",
     "compile_policy_mapping",
     "evaluate",
+    "exploitability",
+    "ExploitabilityResult",
     "load_policies",
     "metrics",
     "train",
@@ -106,10 +109,10 @@ __all__ = [
 
 
 def __getattr__(name: str):  # lazy submodules that pull in heavier optional pieces
-    if name == "testing":
+    if name in ("testing", "plots"):  # plots: matplotlib only when a picture is drawn
         # import_module, not ``from . import testing``: the latter looks the name up on
         # this package first, which calls this very function again (endless recursion)
         import importlib
 
-        return importlib.import_module(f"{__name__}.testing")
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'phantomzoo' has no attribute {name!r}")
