@@ -8,6 +8,7 @@ Usage::
     phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl] [--trust --allow MODULE ...]
     phantomzoo bench ENV [--backends cleanrl,sb3,rllib] [--seconds S] [--episodes N] [--out DIR]
     phantomzoo lint ENV [--config KEY=VALUE ...] [--episodes N] [--ignore CODE ...]
+    phantomzoo exploit DIR --policy ID (--seconds S | --timesteps N) [--agents A ...]
 
 The command line never shows a raw traceback:
 
@@ -38,6 +39,7 @@ from typing import Any
 from ..errors import ConfigError, ResultsExistError, TrainingInterrupted
 from . import preflight
 from .args import wants_debug
+from .exploit import cmd_exploit
 from .lint import cmd_lint
 from .parser import NORMAL_SECONDS, PROG, QUICK_SECONDS, build_parser
 from .report import report_failure, report_interrupt
@@ -330,6 +332,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 COMMANDS = {"list": cmd_list, "train": cmd_train, "rollout": cmd_rollout, "bench": cmd_bench}
 COMMANDS["lint"] = cmd_lint  # phantomzoo.cli.lint
+COMMANDS["exploit"] = cmd_exploit  # phantomzoo.cli.exploit
 
 
 # --------------------------------------------------------------------------- entry point
