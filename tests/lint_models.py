@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 import phantomzoo as ph
+from phantomzoo.samplers import UniformFloatSampler
 
 
 class Note(ph.MsgPayload):
@@ -187,6 +188,27 @@ def episode_error_env():
 def unreadable_view_env():
     """A publishes a view but has no neighbour; B talks to its echo."""
     return Model([ViewActor("A"), Actor("B", ["E"]), Echo("E")], [("B", "E")])
+
+
+class NeighbourActor(Actor):
+    """Sends ``Note(action)`` to whichever neighbours it has this episode."""
+
+    def decode_action(self, ctx, action):
+        return [(i, Note(int(action))) for i in ctx.neighbour_ids]
+
+
+class StochasticModel(ph.PhantomEnv):
+    """An actor connected to echo ``E1`` for sure and to each of ``rare`` with a rate
+    that can be above 0 but practically never is."""
+
+    def __init__(self, rare=("E2",), sure=True):
+        echoes = (["E1"] if sure else []) + list(rare)
+        network = ph.StochasticNetwork([NeighbourActor("A"), *(Echo(i) for i in echoes)])
+        if sure:
+            network.add_connection("A", "E1")
+        for echo_id in rare:
+            network.add_connection("A", echo_id, UniformFloatSampler(0.0, 1e-12))
+        super().__init__(num_steps=4, network=network)
 
 
 class StagedModel(ph.FiniteStateMachineEnv):

@@ -8,6 +8,7 @@ import warnings
 import pytest
 from lint_models import (
     MODELS,
+    StochasticModel,
     clean_env,
     clean_staged_env,
     delivered_unhandled_env,
@@ -84,6 +85,14 @@ def test_agents_no_message_reaches_need_episodes() -> None:
     found = _one(ph.testing.lint(MODELS["unreached-agent"]), "unreached-agent")
     assert set(found.agents) == {"A", "E"} and "Note" in found.payloads
     assert "unreached-agent" not in _codes(ph.testing.lint(MODELS["unreached-agent"], episodes=0))
+
+
+def test_an_agent_with_random_edges_is_unreached_only_if_its_class_is() -> None:
+    """E2's only edge is drawn with a rate of about 1e-12: it misses every message by
+    chance, like any agent of a stochastic network may in a few episodes."""
+    assert ph.testing.lint(StochasticModel) == []  # E1, also an Echo, was reached
+    found = _one(ph.testing.lint(lambda: StochasticModel(sure=False)), "unreached-agent")
+    assert set(found.agents) == {"A", "E2"}  # A gets no Reply either
 
 
 def test_stage_findings_name_the_stages() -> None:

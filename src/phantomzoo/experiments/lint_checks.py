@@ -18,7 +18,7 @@ from ..agents import Agent, StrategicAgent
 from ..message import MsgPayload
 from ..types import AgentID
 from .lint_findings import Finding, finding
-from .lint_play import Observed, when
+from .lint_play import Observed, is_stochastic, when
 
 
 @dataclass
@@ -273,13 +273,20 @@ def isolated_strategic(facts: ModelFacts, observed: Observed) -> list[Finding]:
 
 
 def unreached_agents(facts: ModelFacts, observed: Observed) -> list[Finding]:
-    """Agents with handlers that no message reached during the episodes."""
+    """Agents with handlers that no message reached during the episodes.
+
+    An agent whose edges are drawn at random may miss every message by chance in a few
+    episodes; it is reported only when no agent of its class was reached either.
+    """
     if observed.steps == 0:
         return []  # nothing was played: no evidence either way
+    reached = {type(facts.agents[i]) for i, n in observed.received.items() if n}
     idle = [
         i
         for i, a in facts.agents.items()
-        if observed.received[i] == 0 and (declared_handlers(type(a)) or custom_dispatch(type(a)))
+        if observed.received[i] == 0
+        and (declared_handlers(type(a)) or custom_dispatch(type(a)))
+        and (type(a) not in reached or not is_stochastic(observed, i))
     ]
     if not idle:
         return []

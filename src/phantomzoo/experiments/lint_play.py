@@ -72,6 +72,8 @@ class Observed:
     Attributes:
         edges: ``{agent_id: neighbours}``, the union over the network before any reset
             and after every reset (every edge that may exist).
+        steady: ``{agent_id: neighbours}`` it had after every reset (the intersection;
+            smaller than ``edges`` for an agent whose edges are drawn at random).
         received: Messages delivered to each agent.
         payloads_received: ``{agent_id: payload classes it received}``.
         episodes: Episodes started.
@@ -81,6 +83,7 @@ class Observed:
     """
 
     edges: dict[AgentID, set[AgentID]]
+    steady: dict[AgentID, set[AgentID]] | None = None
     received: Counter[AgentID] = field(default_factory=Counter)
     payloads_received: dict[AgentID, set[type]] = field(default_factory=dict)
     episodes: int = 0
@@ -89,10 +92,21 @@ class Observed:
     failures: list[Failure] = field(default_factory=list)
 
 
-def snapshot_edges(network: Any, edges: dict[AgentID, set[AgentID]]) -> None:
-    """Add the network's current edges to ``edges`` (in place)."""
-    for agent_id in network.agent_ids:
-        edges.setdefault(agent_id, set()).update(network.adjacency(agent_id))
+def snapshot_edges(network: Any, seen: Observed, reset: bool = True) -> None:
+    """Add the network's current edges to ``seen.edges`` (and, after a ``reset``,
+    narrow ``seen.steady`` to them)."""
+    now = {i: set(network.adjacency(i)) for i in network.agent_ids}
+    for agent_id, adjacent in now.items():
+        seen.edges.setdefault(agent_id, set()).update(adjacent)
+    if reset:
+        steady = seen.steady
+        seen.steady = now if steady is None else {i: steady[i] & now[i] for i in steady}
+
+
+def is_stochastic(seen: Observed, agent_id: AgentID) -> bool:
+    """Whether some edge of ``agent_id`` that may exist was missing after a reset."""
+    steady = seen.steady
+    return steady is not None and steady.get(agent_id, set()) != seen.edges.get(agent_id, set())
 
 
 def play(env: Any, episodes: int, seed: int, max_steps: int) -> Observed:
@@ -100,7 +114,7 @@ def play(env: Any, episodes: int, seed: int, max_steps: int) -> Observed:
     most ``max_steps`` steps, on ``env`` and return what they showed."""
     network = env.network
     observed = Observed(edges={})
-    snapshot_edges(network, observed.edges)
+    snapshot_edges(network, observed, reset=False)
     previous_log = network.message_log
     log: list[Message] = []  # our own list: a telemetry reads alongside it, never clears it
     network.message_log = log
@@ -121,7 +135,7 @@ def _play_one(env: Any, seed: int, max_steps: int, log: list[Message], seen: Obs
     dropped = _dropped(env.network.resolver)
     try:
         env.acting_reset(seed=seed)
-        snapshot_edges(env.network, seen.edges)
+        snapshot_edges(env.network, seen)
         start, dropped = _after_step(env, seed, step, log, start, dropped, seen)
         for step in range(1, max_steps + 1):
             acting = env.acting_agents
