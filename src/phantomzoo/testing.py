@@ -282,3 +282,131 @@ def _perturbed(value: Any) -> Any:
     if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number):
         return value + 1
     return None
+
+
+def check_batched(env_fn: EnvFn, seed: int = 0, steps: int = 200) -> None:
+    """Check that an env's batched twins play the same episode as its per-agent methods.
+
+    Two envs from ``env_fn`` play the same seeded episodes (reset with ``seed``, then
+    ``seed + 1``, ... whenever an episode ends) with the same random actions for
+    ``steps`` steps, one with ``engine.batched = False`` and one with ``True``
+    (:mod:`phantomzoo.engine.batched`). After every reset and step they must give the
+    same observations, rewards, terminations, truncations and infos, every receiver
+    must have received the same messages in the same order, and every agent's public
+    attributes (names not starting with ``_``) must be equal.
+
+    Raises:
+        ConformanceError: naming the step and what differs.
+        ConfigError: bad arguments, or ``env_fn`` builds an env without batched twins.
+    """
+    if not callable(env_fn):
+        raise ConfigError(
+            f"check_batched needs a function that builds a fresh env, got {env_fn!r}; write "
+            "check_batched(lambda: MyEnv(...))"
+        )
+    check_int("check_batched", "seed", seed, low=0)
+    check_int("check_batched", "steps", steps, low=1)
+    plain, batched = env_fn(), env_fn()
+    for env, on in ((plain, False), (batched, True)):
+        if not hasattr(getattr(env, "engine", None), "batched"):
+            raise ConfigError(
+                f"check_batched: env_fn() returned {env!r}, not a phantomzoo environment"
+            )
+        env.engine.batched = on
+        env.network.message_log = []
+    rng = np.random.default_rng(seed)
+    episode = 0
+    _compare_reset(plain, batched, seed)
+    if not any(g.twins or g.cls._pz_batch_handlers for g in batched.engine.grouping.groups):
+        raise ConfigError(
+            "check_batched: no agent class of this env defines a batched twin or "
+            "@ph.agents.batch_handler, so there is nothing to compare"
+        )
+    for step in range(1, steps + 1):
+        if not plain.acting_agents:
+            episode += 1
+            _compare_reset(plain, batched, seed + episode)
+            continue
+        actions = _random_actions(plain, rng)
+        outcomes = plain.acting_step(actions), batched.acting_step(dict(actions))
+        names = ("observations", "rewards", "terminations", "truncations", "infos")
+        for name, left, right in zip(names, *outcomes):
+            if not data_equivalence(left, right):
+                _differs(f"{name} after step {step}", left, right)
+        _compare_messages(plain, batched, f"step {step}")
+        _compare_agents(plain, batched, f"step {step}")
+
+
+def _compare_reset(plain: Any, batched: Any, seed: int) -> None:
+    for name, left, right in zip(
+        ("observations", "infos"), plain.acting_reset(seed=seed), batched.acting_reset(seed=seed)
+    ):
+        if not data_equivalence(left, right):
+            _differs(f"{name} after reset(seed={seed})", left, right)
+    _compare_messages(plain, batched, f"reset(seed={seed})")
+    _compare_agents(plain, batched, f"reset(seed={seed})")
+
+
+def _differs(what: str, left: Any, right: Any) -> None:
+    detail = ""
+    if isinstance(left, dict) and isinstance(right, dict):
+        if left.keys() != right.keys():
+            detail = f": agents {sorted(map(str, left.keys() ^ right.keys()))} in only one"
+        else:
+            for key in left:
+                if not data_equivalence(left[key], right[key]):
+                    detail = f": {key!r} has {left[key]!r} per agent, {right[key]!r} batched"
+                    break
+    raise ConformanceError(
+        f"batched and per-agent play differ in {what}{detail}. The batched twins must do "
+        "what the per-agent methods do (and draw randomness in the same order)"
+    )
+
+
+def _compare_messages(plain: Any, batched: Any, when: str) -> None:
+    """Each receiver's messages since the last comparison, in order, then clear."""
+    per_receiver: list[dict[AgentID, list[Any]]] = []
+    for env in (plain, batched):
+        found: dict[AgentID, list[Any]] = {}
+        for message in env.network.message_log:
+            found.setdefault(message.receiver_id, []).append((message.sender_id, message.payload))
+        env.network.message_log.clear()
+        per_receiver.append(found)
+    left, right = per_receiver
+    for receiver in dict.fromkeys([*left, *right]):
+        if left.get(receiver, []) != right.get(receiver, []):
+            raise ConformanceError(
+                f"batched and per-agent play differ in the messages {receiver!r} received "
+                f"in {when}: {left.get(receiver, [])[:5]!r} per agent, "
+                f"{right.get(receiver, [])[:5]!r} batched (first 5 shown)"
+            )
+
+
+def _compare_agents(plain: Any, batched: Any, when: str) -> None:
+    """Every agent's public data attributes (numbers, strings, arrays and containers of
+    them) must be equal: twins write their changes back."""
+    others = batched.network.by_id
+    for agent_id, agent in plain.network.by_id.items():
+        twin = others[agent_id]
+        for name, value in vars(agent).items():
+            if name.startswith("_") or not _plain_data(value):
+                continue
+            other = getattr(twin, name, None)
+            if not (_plain_data(other) and data_equivalence(value, other)):
+                raise ConformanceError(
+                    f"batched and per-agent play differ in {agent_id!r}.{name} after {when}: "
+                    f"{value!r} per agent, {other!r} batched. A batched twin must write back "
+                    "every attribute it changes"
+                )
+
+
+def _plain_data(value: Any) -> bool:
+    """Whether ``value`` is model data the equivalence check compares (not an object
+    such as a sampler, a space or an encoder)."""
+    if value is None or isinstance(value, (bool, int, float, str, np.generic, np.ndarray)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain_data(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain_data(v) for v in value.values())
+    return False

@@ -177,13 +177,13 @@ class Grouping:
                 )
             return to.astype(np.int64, copy=False)
         index = self.index
+        if isinstance(to, (list, tuple)) and len(to) != size:
+            raise MessageError(
+                f"{where}: to= has {len(to)} receivers for {size} messages; give one per "
+                "message (or one agent id for all)"
+            )
         try:
             if isinstance(to, (list, tuple)):
-                if len(to) != size:
-                    raise MessageError(
-                        f"{where}: to= has {len(to)} receivers for {size} messages; give one "
-                        "per message (or one agent id for all)"
-                    )
                 return np.fromiter((index[i] for i in to), np.int64, size)
             return np.full(size, index[to], np.int64)
         except (KeyError, TypeError):
