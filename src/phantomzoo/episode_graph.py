@@ -194,8 +194,9 @@ def build_graph(
 def _class_order(
     agents: list[Node], groups: Mapping[Node, str], flows: Mapping[Flow, int]
 ) -> list[str]:
-    """Classes along the message flow: the smallest, quietest class first, then greedily
-    the class trading most messages with the last one placed (a chain reads left to right)."""
+    """Classes along the message flow: the smallest, quietest class that messages at all
+    first, then greedily the class trading most messages with the last one placed (a
+    chain reads left to right); classes that never message come last."""
     sizes = Counter(groups[a] for a in agents)
     first_seen = {name: i for i, name in enumerate(dict.fromkeys(groups[a] for a in agents))}
     between: Counter[frozenset[str]] = Counter()
@@ -206,7 +207,7 @@ def _class_order(
         volume[b] += count
         if a != b:
             between[frozenset((a, b))] += count
-    remaining = sorted(sizes, key=lambda c: (sizes[c], volume[c], first_seen[c]))
+    remaining = sorted(sizes, key=lambda c: (not volume[c], sizes[c], volume[c], first_seen[c]))
     order = [remaining.pop(0)]
     while remaining:
         last = order[-1]
@@ -215,6 +216,7 @@ def _class_order(
             key=lambda c: (
                 between[frozenset((last, c))],
                 sum(between[frozenset((p, c))] for p in order),
+                volume[c] > 0,  # silent classes last
                 -first_seen[c],
             ),
         )
