@@ -25,7 +25,8 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..validate import check_int
-from .lint_checks import CHECKS, gather
+from .lint_checks import CHECKS
+from .lint_facts import gather
 from .lint_findings import CODES, Finding, check_ignore, sort_findings, summary
 from .lint_play import play
 
