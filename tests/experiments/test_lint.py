@@ -8,6 +8,8 @@ import warnings
 import pytest
 from lint_models import (
     MODELS,
+    Actor,
+    Model,
     StochasticModel,
     clean_env,
     clean_staged_env,
@@ -122,6 +124,15 @@ def test_an_episode_that_raises_is_reported_with_its_seed() -> None:
     found = _one(ph.testing.lint(MODELS["episode-error"], seed=5), "episode-error")
     assert "ValueError" in found.message and "A cannot act" in found.message
     assert "episode seed 5, step 1" in found.message and "seed=5" in found.message
+
+
+def test_an_episode_that_fails_in_reset_says_so() -> None:
+    class Fragile(Actor):
+        def reset(self):
+            raise RuntimeError("no stock file")
+
+    found = _one(ph.testing.lint(lambda: Model([Fragile("A")])), "episode-error")
+    assert "RuntimeError (episode seed 0, during reset): no stock file" in found.message
 
 
 # ------------------------------------------------------------------ the bundled models
