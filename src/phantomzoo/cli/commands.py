@@ -8,6 +8,8 @@ Usage::
     phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl] [--trust --allow MODULE ...]
     phantomzoo bench ENV [--backends cleanrl,sb3,rllib] [--seconds S] [--episodes N] [--out DIR]
     phantomzoo lint ENV [--config KEY=VALUE ...] [--episodes N] [--ignore CODE ...]
+    phantomzoo replay DIR [--episode N] [--seed S]
+    phantomzoo branch DIR --at-step K --set AGENT.type.FIELD=VALUE [--set AGENT.action=VALUE]
     phantomzoo exploit DIR --policy ID (--seconds S | --timesteps N) [--agents A ...]
 
 The command line never shows a raw traceback:
@@ -42,6 +44,7 @@ from .args import wants_debug
 from .exploit import cmd_exploit
 from .lint import cmd_lint
 from .parser import NORMAL_SECONDS, PROG, QUICK_SECONDS, build_parser
+from .replay import cmd_branch, cmd_replay
 from .report import report_failure, report_interrupt
 
 __all__ = ["PROG", "build_parser", "main"]
@@ -332,6 +335,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 COMMANDS = {"list": cmd_list, "train": cmd_train, "rollout": cmd_rollout, "bench": cmd_bench}
 COMMANDS["lint"] = cmd_lint  # phantomzoo.cli.lint
+COMMANDS["replay"] = cmd_replay  # phantomzoo.cli.replay
+COMMANDS["branch"] = cmd_branch  # phantomzoo.cli.replay
 COMMANDS["exploit"] = cmd_exploit  # phantomzoo.cli.exploit
 
 

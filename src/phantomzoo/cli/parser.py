@@ -267,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .lint import add_lint_parser  # its own module (imports this one's flag helpers)
 
     add_lint_parser(commands)
+    from .replay import add_replay_parsers  # replay and branch (phantomzoo.cli.replay)
+
+    add_replay_parsers(commands)
     from .exploit import add_exploit_parser  # its own module (imports the flag helpers)
 
     add_exploit_parser(commands)
