@@ -9,6 +9,7 @@ goal checks, and writes everything with the machine's description as JSON::
     python benchmarks/throughput.py                       # 1,10,100,1000 shops, >= 2 s each
     python benchmarks/throughput.py --shops 1,10 --min-seconds 1
     python benchmarks/throughput.py --checks off,first     # + the cost of runtime checks
+    python benchmarks/throughput.py --batched --shops 100,1000,10000  # + the batched path
     python benchmarks/throughput.py --phantom-python ~/phantom-venv/bin/python
     PHANTOM_PY=/path/to/phantom-venv/bin/python python benchmarks/throughput.py --shops 1,1000
 
@@ -21,15 +22,20 @@ floor are printed: no figure of Phantom is stored anywhere.
 
 Goals (PASS / MISS from the numbers just measured, SKIP when not measured): 5x Phantom
 2.2 at 1 shop and 10x at 1000 shops (median ratio of the same run), and a cost per
-shop-step that does not grow with shops. With ``--checks off,first`` the runtime check
-levels are also measured (alternating runs, medians with min-max) and the always-on
-``"first"`` checks must cost at most 5% of the unchecked rate.
+shop-step that does not grow with shops. With ``--batched`` the batched path
+(``supply_chain_v0(batched=True)``, :mod:`phantomzoo.engine.batched`) is measured too,
+alternating with the per-agent path at each size (same run, medians with min-max), with
+its goals: 50x Phantom 2.2 at 1000 shops (side by side, when a Phantom interpreter is
+given) and a cost per shop-step flat from 100 to 10,000 shops. With ``--checks off,first``
+the runtime check levels are also measured (alternating runs, medians with min-max) and
+the always-on ``"first"`` checks must cost at most 5% of the unchecked rate.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -44,6 +50,19 @@ from phantomzoo.envs.supply_chain import throughput as sc
 from phantomzoo.errors import PhantomZooError
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput.json"
+#: The side-by-side worker of the batched supply chain (``--batched``).
+BATCHED_WORKER = Path(__file__).resolve().parent / "side_pz_batched_worker.py"
+#: Goals of the batched path: this many times Phantom 2.2 at 1000 shops (same run).
+BATCHED_RATIO_GOAL = 50.0
+BATCHED_COLUMNS = [
+    ("shops", "shops", ",d"),
+    ("path", "path", ""),
+    ("median", "shop-steps/s", ",.0f"),
+    ("low", "min /s", ",.0f"),
+    ("high", "max /s", ",.0f"),
+    ("speedup", "x per-agent", ".2f"),
+    ("us_per_shop_step", "µs/shop-step", ".2f"),
+]
 
 
 def parse_shops(text: str) -> tuple[int, ...]:
@@ -91,6 +110,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_OUT,
         help="JSON file to write (default: benchmarks/results/throughput.json)",
     )
+    parser.add_argument(
+        "--batched",
+        action="store_true",
+        help="also measure the batched path (supply_chain_v0 with batched=True), "
+        "alternating with the per-agent path, and side by side with Phantom when given",
+    )
     ps.add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -116,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     for goal in goals:
         print(f"{goal['status']:4}  {goal['name']}: {goal['detail']}")
 
+    batched_rows: list[dict] = []
+    if args.batched:
+        batched_rows = compare_batched(args)
+        goals.extend(batched_goals(batched_rows, side_rows))
+        for goal in goals[-2:]:
+            print(f"{goal['status']:4}  {goal['name']}: {goal['detail']}")
+
     checks_rows: list[dict] = []
     if args.checks:
         checks_rows = compare_checks(args)
@@ -131,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeats,
             "seed": args.seed,
             "checks": list(args.checks or []),
+            "batched": args.batched,
             "phantom_python": phantom_python,
         },
         "machine": machine,
@@ -140,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         else {"phantom": phantom_info, "pairs": args.pairs, "rows": side_rows},
         "goals": goals,
         "checks_rows": checks_rows,
+        "batched_rows": batched_rows,
         "wall_seconds": time.perf_counter() - started,
     }
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -154,6 +188,8 @@ def side_by_side(args: argparse.Namespace, phantom_python: str) -> list[dict]:
         f"per size of >= {args.min_seconds:g} s each, one subprocess per measurement"
     )
     sides = ps.supply_chain_sides(phantom_python)
+    if args.batched:
+        sides.append(ps.Side("ours_batched", "batched", sys.executable, BATCHED_WORKER, "sc"))
     rows = ps.compare_sizes(
         sides, args.shops, args.pairs, args.min_seconds, args.seed, quiet_wait=args.quiet_wait
     )
@@ -181,6 +217,48 @@ def compare_checks(args: argparse.Namespace) -> list[dict]:
     print(bm.format_table(rows, co.COLUMNS))
     print()
     return rows
+
+
+def compare_batched(args: argparse.Namespace) -> list[dict]:
+    """Shop-steps/s of the per-agent and the batched path, alternating runs per size;
+    prints and returns one row per (size, path)."""
+
+    def measure(shops: int, path: str) -> float:
+        def build() -> ph.PhantomEnv:
+            return ph.make("supply_chain_v0", num_shops=shops, batched=path == "batched")
+
+        rate = bm.measure_env_throughput(build, shops, args.min_seconds, args.seed)
+        return rate["agent_steps_per_s"]
+
+    print(
+        f"\nBatched path, shop-steps/s: {args.repeats} alternating runs per path of "
+        f">= {args.min_seconds:g} s; median, min-max\n"
+    )
+    rows = co.compare_levels(args.shops, ("per-agent", "batched"), args.repeats, measure)
+    base = {r["size"]: r["median"] for r in rows if r["level"] == "per-agent"}
+    for row in rows:
+        row.update(
+            shops=row["size"],
+            path=row.pop("level"),
+            speedup=row["median"] / base[row["size"]],
+            us_per_shop_step=1e6 / row["median"],
+        )
+        row.pop("cost_pct")
+    print(bm.format_table(rows, BATCHED_COLUMNS))
+    print()
+    return rows
+
+
+def batched_goals(rows: list[dict], side_rows: list[dict] | None) -> list[dict]:
+    """50x Phantom 2.2 at 1000 shops (batched side, same run) and a flat cost per
+    shop-step of the batched path over the sizes measured."""
+    by_size = {int(r["size"]): r for r in side_rows or ()}
+    ratio = gl.ratio_goal(
+        by_size.get(1000), 1000, BATCHED_RATIO_GOAL, "shops", "ours_batched", side_rows is not None
+    )
+    batched = [r for r in rows if r["path"] == "batched"]
+    flat = bm.growth_check(batched, "shops", "us_per_shop_step", unit="shop-step (batched)")
+    return [ratio, flat]
 
 
 if __name__ == "__main__":

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+import stat
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -64,3 +70,56 @@ def test_batched_messages_reach_the_log() -> None:
     assert kinds == ["OrderRequest", "OrderResponse", "StockRequest", "StockResponse"]
     assert len(log) == 3 * (2 * 5 + 2)  # per shop: 5 orders and replies, a restock and reply
     assert env.engine.grouping is not None
+
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture
+def throughput_script():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("throughput")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture
+def fake_phantom(tmp_path) -> str:
+    """A stand-in Phantom interpreter: whatever it is asked, 1,000 agent-steps/s."""
+    result = {
+        "phantom": "fake",
+        "python": "3",
+        "agent_steps_per_s": 1000.0,
+        "agent_steps_per_cpu_s": 1000.0,
+        "cpu_over_wall": 1.0,
+        "other_cores": 0.0,
+        "acting_per_acting_step": 1.0,
+    }
+    path = tmp_path / "fake_python"
+    path.write_text(f"#!/bin/sh\necho 'SIDE_RESULT {json.dumps(result)}'\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_throughput_batched_switch_measures_both_paths_side_by_side(
+    throughput_script, fake_phantom, tmp_path, capsys
+):
+    out = tmp_path / "r.json"
+    argv = ["--shops", "1,2", "--min-seconds", "0.05", "--repeats", "1", "--batched"]
+    argv += ["--out", str(out), "--phantom-python", fake_phantom, "--pairs", "3"]
+    assert throughput_script.main(argv) == 0
+    text = capsys.readouterr().out
+    assert "Batched path, shop-steps/s" in text and "x per-agent" in text
+    report = json.loads(out.read_text())
+    paths = [(r["shops"], r["path"]) for r in report["batched_rows"]]
+    assert paths == [(1, "per-agent"), (1, "batched"), (2, "per-agent"), (2, "batched")]
+    row = report["side_by_side"]["rows"][0]
+    assert set(row["sides"]) == {"phantom", "ours", "ours_batched"}
+    assert row["sides"]["ours_batched"]["messages"] == row["sides"]["ours"]["messages"]
+    goals = {g["name"]: g for g in report["goals"]}
+    assert goals["50x Phantom 2.2 at 1,000 shops (ours_batched)"]["status"] == "SKIP"
+    assert goals["cost per shop-step (batched) does not grow with shops"]["status"] in (
+        "PASS",
+        "MISS",
+    )
