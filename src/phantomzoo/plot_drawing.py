@@ -24,6 +24,7 @@ CLASS_COLOURS = (
     "#fdd49e", "#c7e9c0", "#c6dbef", "#dadaeb", "#fcbba1",
     "#d9d9d9", "#fee391", "#ccebc5", "#f2f0f7", "#fde0dd",
 )  # fmt: skip
+MISSING_MATPLOTLIB = "phantomzoo's pictures need matplotlib: pip install 'phantomzoo[plots]'"
 #: Agents above which nodes lose their id labels (the legend names the classes).
 LABELLED_AGENTS = 30
 
@@ -47,9 +48,7 @@ def figure(size: tuple[float, float]) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise DependencyNotInstalled(
-            "phantomzoo's pictures need matplotlib: pip install 'phantomzoo[plots]'"
-        ) from None
+        raise DependencyNotInstalled(MISSING_MATPLOTLIB) from None
     return Figure(figsize=size)
 
 

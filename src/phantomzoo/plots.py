@@ -29,11 +29,18 @@ from .episode_graph import (
     recorded_messages,
     rollout_agents,
 )
-from .errors import ConfigError
-from .plot_drawing import check_path, draw_graph, figure, save
+from .errors import ConfigError, DependencyNotInstalled
+from .plot_drawing import MISSING_MATPLOTLIB, check_path, draw_graph, figure, save
 from .plot_timeline import draw_timeline, timeline_agents
 
-__all__ = ["LAYOUTS", "MAX_AGENTS", "episode_plots", "message_graph", "timeline"]
+__all__ = [
+    "LAYOUTS",
+    "MAX_AGENTS",
+    "episode_plots",
+    "message_graph",
+    "require_matplotlib",
+    "timeline",
+]
 
 #: Episodes with more agents than this are drawn one node per class by default.
 MAX_AGENTS = 50
@@ -184,3 +191,12 @@ def episode_plots(
         written.append(message_graph(rollout, out / f"{prefix}message_graph.png", env=env))
     written.append(timeline(rollout, out / f"{prefix}timeline.png"))
     return written
+
+
+def require_matplotlib() -> None:
+    """Raise DependencyNotInstalled (naming the ``plots`` extra) unless matplotlib can be
+    imported: lets a command refuse before it spends time playing episodes."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        raise DependencyNotInstalled(MISSING_MATPLOTLIB) from None

@@ -5,7 +5,7 @@ Usage::
     phantomzoo list
     phantomzoo train ENV --backend cleanrl [--config KEY=VALUE ...] [--timesteps N] [--out DIR]
     phantomzoo train --resume DIR [--timesteps N | --seconds S] [--trust --allow MODULE ...]
-    phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl] [--trust --allow MODULE ...]
+    phantomzoo rollout DIR [--episodes N] [--out FILE.jsonl] [--plots DIR] [--trust --allow M ...]
     phantomzoo bench ENV [--backends cleanrl,sb3,rllib] [--seconds S] [--episodes N] [--out DIR]
     phantomzoo lint ENV [--config KEY=VALUE ...] [--episodes N] [--ignore CODE ...]
     phantomzoo replay DIR [--episode N] [--seed S]
@@ -240,12 +240,20 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     preflight.results_dir(args.dir)
     if args.out is not None:
         preflight.output_file(args.out, "steps file (--out)", "steps.jsonl")
+    if args.plots is not None:  # before any episode is played
+        from ..plots import require_matplotlib
+
+        require_matplotlib()
+        preflight.output_dir(args.plots, "pictures directory (--plots)")
+        extra["plots"] = args.plots
     report = rollout_results(args.dir, args.episodes, args.seed, args.out, **extra)
     print(f"{report['env']['name']}: {args.episodes} episodes from seed {args.seed}")
     for agent_id, (mean, std) in report["returns"].items():
         print(f"  {agent_id}: {mean:.2f} ± {std:.2f}")
     if args.out is not None:
         print(f"Steps written to {args.out}")
+    for plot in report.get("plots", []):
+        print(f"Plot: {plot}")
     return 0
 
 
@@ -261,6 +269,9 @@ def _check_bench(args: argparse.Namespace) -> dict[str, Any]:
         load_backend(backend)
     preflight.check_env_config(args.env, config, args.seed)
     _check_hooks(args)
+    from ..plots import require_matplotlib  # bench always draws its pictures
+
+    require_matplotlib()
     preflight.output_dir(args.out, "bench output directory (--out)")
     for backend in args.backends:  # bench replaces its own runs, never other files
         _refuse_existing_run(args.out / backend, "--out", "", overwrite=True)

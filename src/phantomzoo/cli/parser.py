@@ -51,7 +51,8 @@ the run's recorded environment, backend, options and seed (give a new --timestep
 
 ROLLOUT_DESCRIPTION = """\
 Replay the policies a training run saved (any backend) in the environment they were
-trained on, and print the mean return per agent. --out writes every step as JSON lines.
+trained on, and print the mean return per agent. --out writes every step as JSON lines;
+--plots DIR draws the first episode's message graph and timeline there (PNG files).
 
 A results directory is untrusted input: by default it may only name registered
 environments and phantomzoo's own policy classes. If it names your own module (an
@@ -65,7 +66,8 @@ budget (--seconds, default 60, and/or --timesteps), evaluate the trained policie
 the environment's baselines (for the supply chain: the best order-up-to rule and random
 restocking) on the same --episodes seeds, and print one comparison table: wall time,
 training agent-steps/s, mean return +- std and % of the heuristic. Writes bench.json,
-learning_curves.png and the model's plots to --out (default: bench_out).
+learning_curves.png, the model's plots and one episode's message_graph.png and
+timeline.png to --out (default: bench_out).
 
 It also measures environment throughput under random actions (each measurement
 >= --min-seconds, default {NORMAL_SECONDS:g} s, {QUICK_SECONDS:g} s with --quick; skip it with
@@ -177,6 +179,13 @@ def _add_rollout(commands: Any) -> None:
     rollout.add_argument("--seed", type=types.seed, default=0, help="first seed (default: 0)")
     rollout.add_argument(
         "--out", type=types.path, default=None, help="JSON-lines file to write the steps to"
+    )
+    rollout.add_argument(
+        "--plots",
+        type=types.path,
+        default=None,
+        metavar="DIR",
+        help="directory for the first episode's message_graph.png and timeline.png",
     )
     _add_trust(rollout)
     _add_debug(rollout, argparse.SUPPRESS)

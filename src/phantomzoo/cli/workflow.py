@@ -209,15 +209,17 @@ def rollout_results(
     *,
     trust: bool = False,
     allow: Sequence[str] | None = None,
+    plots: Path | None = None,
 ) -> dict[str, Any]:
-    """Replay the policies saved by a training run; optionally write JSON lines to ``out``.
+    """Replay the policies saved by a training run; optionally write JSON lines to ``out``
+    and the first episode's message graph and timeline (:mod:`phantomzoo.plots`) to ``plots``.
 
     The directory is untrusted input (:mod:`phantomzoo.training.manifest`,
     :mod:`phantomzoo.training.trust`): its environment must be registered, unless
     ``trust=True`` with an ``allow`` list covers its import path.
 
     Returns:
-        ``{"env": ..., "episodes": n, "returns": {agent_id: (mean, std)}}``.
+        ``{"env": ..., "episodes": n, "returns": {agent_id: (mean, std)}, "plots": [...]}``.
     """
     from ..experiments.rollout import rollout
     from ..training.trust import TrustPolicy
@@ -239,7 +241,13 @@ def rollout_results(
         num_repeats=episodes,
         seed=seed,
         show_progress_bar=False,
+        record_messages=plots is not None,
     )
+    pictures: list[Path] = []
+    if plots is not None:
+        from ..plots import episode_plots
+
+        pictures = episode_plots(rollouts[0], plots, env=env)
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +264,7 @@ def rollout_results(
         "env": policies.env_info,
         "episodes": episodes,
         "returns": {a: (float(np.mean(v)), float(np.std(v))) for a, v in totals.items()},
+        "plots": [str(p) for p in pictures],
     }
 
 
@@ -272,7 +281,8 @@ def bench(
 ) -> dict[str, Any]:
     """Train each backend under one budget; compare with the baselines on the same seeds.
 
-    Writes ``out/bench.json``, ``out/learning_curves.png`` and the model's own plots.
+    Writes ``out/bench.json``, ``out/learning_curves.png``, the model's own plots and the
+    message graph and timeline of one episode of the best policies (:func:`episode_pictures`).
 
     Returns:
         ``{"rows": [...], "plots": [...], ...}``; each row has ``policy``, ``source``,
@@ -320,13 +330,14 @@ def bench(
                 histories, out / "learning_curves.png", {next(iter(baselines)): yardstick}
             )
         )
+    best = max(
+        trained, key=lambda b: next(r["mean"] for r in rows if r["policy"] == b), default=None
+    )
+    shown = trained[best] if best is not None else next(iter(baselines.values()))
     plot_hook = env_spec.hook("plots")
     if plot_hook is not None:
-        best = max(
-            trained, key=lambda b: next(r["mean"] for r in rows if r["policy"] == b), default=None
-        )
-        shown = trained[best] if best is not None else next(iter(baselines.values()))
         paths.extend(plot_hook(shown, out, seed, config))
+    paths.extend(episode_pictures(env_id, shown, config, seed, out, env))
     report = {
         "env": env_id,
         "env_config": config,
@@ -341,6 +352,30 @@ def bench(
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+def episode_pictures(
+    env_id: str,
+    policies: TrainedPolicies,
+    env_config: Mapping[str, Any],
+    seed: int,
+    out: Path,
+    env: Any = None,
+) -> list[Path]:
+    """``out/message_graph.png`` and ``out/timeline.png`` of the episode of seed ``seed``
+    played by ``policies`` (messages recorded); the paths written."""
+    from ..experiments.rollout import rollout
+    from ..plots import episode_plots
+
+    episodes = rollout(
+        env_id,
+        policies,
+        env_config=dict(env_config),
+        seed=seed,
+        record_messages=True,
+        show_progress_bar=False,
+    )
+    return episode_plots(episodes[0], out, env=env)
 
 
 def bench_throughput(
