@@ -48,7 +48,7 @@ from .network import Network, set_payload_checks
 from .stages import FSMEnvView, FSMStage, _id_list, check_someone_acts
 from .supertype import Supertype
 from .telemetry_defaults import TelemetryHost
-from .turns import AECTurns
+from .turns import AECTurns, AgentTurns
 from .types import AgentID, StageID
 
 __all__ = [
@@ -233,9 +233,10 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
     # ------------------------------------------------------------ AEC surface
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         """Start a new episode (PettingZoo AEC: returns nothing; use ``last()``)."""
-        _, first_infos = self.acting_reset(seed=seed, options=options)
+        first_observations, first_infos = self.acting_reset(seed=seed, options=options)
         self.agents = list(self.possible_agents)
-        self._observations = self.engine.observe_many(self.agents)
+        waiting = [i for i in self.agents if i not in first_observations]
+        self._observations = {**first_observations, **self.engine.observe_many(waiting)}
         self.rewards = {i: 0.0 for i in self.agents}
         self._cumulative_rewards = {i: 0.0 for i in self.agents}
         self.terminations = {i: False for i in self.agents}
@@ -247,6 +248,11 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
         self._skip_agent_selection = None
         self._reset_turns()
         self.agent_selection = self._turns[0] if self._turns else self.agents[0]
+
+    def agent_iter(self, max_iter: int = 2**63) -> AgentTurns:
+        """Yields ``agent_selection`` until every agent has been stepped out (or
+        ``max_iter`` turns), as PettingZoo's ``agent_iter``."""
+        return AgentTurns(self, max_iter)
 
     def observe(self, agent: AgentID) -> Any:
         """The latest observation of ``agent``."""
@@ -285,16 +291,17 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        self.engine.require_live()
-        self._cumulative_rewards[agent] = 0.0
-        if not self._turn_actions:  # the stage's first turn: last stage's rewards are spent
+        turn_actions = self._turn_actions
+        if not turn_actions:  # the stage's first turn: last stage's rewards are spent
+            self.engine.require_live()  # (the engine changes only when a stage resolves)
             self._clear_rewards()
-        self._turn_actions[agent] = action
-        position = len(self._turn_actions)
+        self._cumulative_rewards[agent] = 0.0
+        turn_actions[agent] = action
+        position = len(turn_actions)
         if position < len(self._turns):
             self.agent_selection = self._turns[position]
             return
-        actions, self._turn_actions = self._turn_actions, {}
+        actions, self._turn_actions = turn_actions, {}
         observations, rewards, terminations, truncations, infos = self.acting_step(actions)
         self._observations.update(observations)
         self.terminations.update(terminations)

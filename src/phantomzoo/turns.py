@@ -18,7 +18,7 @@ of the staged env it is mixed into:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from .errors import ActionError
@@ -40,23 +40,26 @@ class AECTurns:
 
     def _reset_turns(self) -> None:
         """Nobody rewarded and nobody dead: the state right after ``reset``."""
-        self._rewarded: list[AgentID] = []
+        self._rewarded: Collection[AgentID] = ()
         self._dead: list[AgentID] = []
         self._order = {agent: i for i, agent in enumerate(self.possible_agents)}
 
     def _clear_rewards(self) -> None:
         """Set every entry of ``rewards`` to 0 (only the latest rewarded can be other)."""
-        rewards = self.rewards
-        for agent in self._rewarded:
-            if agent in rewards:
-                rewards[agent] = 0
-        self._rewarded = []
+        if self._rewarded:
+            rewards = self.rewards
+            for agent in self._rewarded:
+                if agent in rewards:  # a dead agent stepped out has left rewards
+                    rewards[agent] = 0
+            self._rewarded = ()
 
     def _accumulate_rewards(self) -> None:
         """Add ``rewards`` to ``_cumulative_rewards`` (the zero entries change nothing)."""
         rewards, cumulative = self.rewards, self._cumulative_rewards
         for agent in self._rewarded:
-            cumulative[agent] += rewards[agent]
+            reward = rewards[agent]
+            if reward:
+                cumulative[agent] += reward
 
     def _record_stage(
         self,
@@ -64,21 +67,23 @@ class AECTurns:
         terminations: Mapping[AgentID, bool],
         truncations: Mapping[AgentID, bool],
     ) -> None:
-        """Take in one stage resolution's rewards and endings (``rewards`` must have
-        been cleared since the previous one)."""
+        """Take in one stage resolution's rewards and endings (the engine's dicts of
+        this outcome, kept unchanged: ``_rewarded`` holds ``rewards`` itself)."""
         self._clear_rewards()
         self.rewards.update(rewards)
-        self._rewarded = list(rewards)
+        self._rewarded = rewards
         self._accumulate_rewards()
-        new_dead = [i for i, ended in terminations.items() if ended]
-        new_dead.extend(
-            i for i, ended in truncations.items() if ended and not terminations.get(i, False)
-        )
-        if new_dead:
-            dead = self._dead
-            dead.extend(new_dead)
-            if len(dead) > 1:
-                dead.sort(key=self._order.__getitem__)
+        if True in terminations.values() or True in truncations.values():
+            self._add_dead(
+                [i for i, ended in terminations.items() if ended or truncations.get(i, False)]
+            )
+
+    def _add_dead(self, new_dead: list[AgentID]) -> None:
+        """Append agents that have just ended to ``_dead``, kept in ``agents`` order."""
+        dead = self._dead
+        dead.extend(new_dead)
+        if len(dead) > 1:
+            dead.sort(key=self._order.__getitem__)
 
     def _deads_step_first(self) -> AgentID:
         """Select the first dead agent (remembering who was selected), if any."""
@@ -117,3 +122,22 @@ class AECTurns:
                 self.agent_selection = self._skip_agent_selection  # type: ignore[assignment]
             self._skip_agent_selection = None
         self._clear_rewards()
+
+
+class AgentTurns:
+    """What ``agent_iter(max_iter)`` returns: iterating it yields ``agent_selection``
+    until ``agents`` is empty or ``max_iter`` turns have passed (PettingZoo's
+    ``AECIterable``, each iteration a generator: cheaper per turn than its iterator's
+    ``__next__``)."""
+
+    __slots__ = ("env", "max_iter")
+
+    def __init__(self, env: AECTurns, max_iter: int) -> None:
+        self.env = env
+        self.max_iter = max_iter
+
+    def __iter__(self) -> Iterator[AgentID]:
+        env, left = self.env, self.max_iter
+        while env.agents and left > 0:
+            left -= 1
+            yield env.agent_selection

@@ -115,3 +115,23 @@ def test_action_for_dead_agent_is_refused():
             return
         env.step(rng.uniform(0, 1, (1,)).astype(np.float32))
     pytest.fail("no advertiser ended")
+
+
+def test_agent_iter_stops_at_max_iter_and_when_agents_leave():
+    env = ads_env(False)
+    env.reset(seed=0)
+    turns = env.agent_iter(max_iter=4)
+    seen = []
+    for agent in turns:
+        seen.append(agent)
+        env.step(np.array([0.0], dtype=np.float32))  # abstain: nobody ends early
+    assert seen == env.possible_agents[:4]
+    assert next(iter(turns)) == env.possible_agents[4]  # a new iteration starts afresh
+    # To the end: every agent is stepped out, then the iteration stops by itself.
+    reference = ads_env(True)
+    for e in (env, reference):
+        e.reset(seed=1)
+        for _ in e.agent_iter():
+            _, _, terminated, truncated, _ = e.last()
+            e.step(None if terminated or truncated else np.array([0.0], dtype=np.float32))
+    assert env.agents == reference.agents == []
