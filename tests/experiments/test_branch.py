@@ -206,6 +206,10 @@ def test_at_step_outside_the_episode(recorded, at_step):
         ph.branch(recorded, at_step=at_step)
 
 
+def test_a_numpy_integer_step_is_accepted(recorded):
+    assert ph.branch(recorded, at_step=np.int64(2)) == recorded
+
+
 @pytest.mark.parametrize("at_step", [1.0, "2", True, None])
 def test_at_step_not_an_int(recorded, at_step):
     with pytest.raises(ConfigError, match="at_step must be an int"):

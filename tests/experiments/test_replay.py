@@ -125,3 +125,14 @@ def test_replaying_with_another_env_than_the_recording_is_a_mismatch():
     recorded = _ping()  # A and B act together in PingEnv; one at a time in TurnEnv
     with pytest.raises(ReplayMismatchError, match=r"recorded but not acting now: \['B'\]"):
         ph.replay(recorded, env=TurnEnv)
+
+
+def test_copies_keep_the_source_and_replay():
+    import copy
+
+    recorded = _ping()
+    deep = copy.deepcopy(recorded)
+    assert deep == recorded and deep.source is recorded.source
+    assert deep.steps[0] is not recorded.steps[0]
+    assert ph.replay(deep) == recorded
+    assert copy.copy(recorded).source is recorded.source

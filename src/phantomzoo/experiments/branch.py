@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import ConfigError, StepIndexError, SupertypeError
 from ..types import AgentID
 from .diff import first_difference
@@ -128,14 +130,14 @@ def _playback_env(origin: Origin, rollout: Rollout, spec: Branch) -> PlaybackEnv
 
 def _check_step(at_step: Any, rollout: Rollout) -> int:
     n = len(rollout.steps)
-    if isinstance(at_step, bool) or not isinstance(at_step, int):
+    if isinstance(at_step, bool) or not isinstance(at_step, (int, np.integer)):
         raise ConfigError(f"at_step must be an int step index, got {at_step!r}")
     if not 0 <= at_step < n:
         raise StepIndexError(
             f"at_step={at_step} is outside this rollout, which has {n} step(s); branch at "
             f"a step 0..{n - 1} (the first step played differently)"
         )
-    return at_step
+    return int(at_step)
 
 
 def _mapping(value: Any, name: str) -> dict[Any, Any]:

@@ -112,6 +112,16 @@ class Rollout:
         state["source"] = None
         return state
 
+    def __copy__(self) -> Rollout:
+        return dataclasses.replace(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Rollout:
+        """A deep copy sharing :attr:`source` (what played it), so the copy replays too."""
+        import copy
+
+        state = {k: copy.deepcopy(v, memo) for k, v in self.__dict__.items() if k != "source"}
+        return Rollout(**state, source=self.source)
+
     def __getitem__(self, index: int) -> Step:
         """The step at ``index`` (Phantom's ``rollout[i]``; negative indices count from the end).
 
