@@ -136,3 +136,18 @@ def test_copies_keep_the_source_and_replay():
     assert deep.steps[0] is not recorded.steps[0]
     assert ph.replay(deep) == recorded
     assert copy.copy(recorded).source is recorded.source
+
+
+def test_sampled_actions_replay_from_the_recording():
+    env = PingEnv()
+    rng = np.random.default_rng(1)
+    mlp = ph.MLPPolicy(
+        env.observation_space("A"),
+        env.action_space("A"),
+        [],
+        (rng.normal(size=(1, 4)), np.zeros(4)),
+    )
+    policies = ph.TrainedPolicies({"p": mlp}, {"A": "p", "B": "p"})
+    recorded = ph.rollout(PingEnv, policies, explore=True, seed=4, show_progress_bar=False)[0]
+    assert len({s.actions["A"] for s in recorded.steps}) > 1  # sampled, not greedy
+    assert ph.replay(recorded) == recorded
