@@ -61,9 +61,15 @@ class CustomerTwins:
 
     @ph.agents.batch_handler(OrderResponse)
     def handle_order_responses(cls, agents: list[Any], group: AgentGroup, batch: MessageColumns):
-        received = _ints([a.received for a in agents]) + np.bincount(
+        # the customers' counts as an array, read once per episode: only this handler
+        # changes them (every change is written back to the attributes)
+        received = group.scratch.get("received")
+        if received is None:
+            received = _ints([a.received for a in agents])
+        received = received + np.bincount(
             batch.rows, weights=batch.size, minlength=len(agents)
         ).astype(np.int64)
+        group.scratch["received"] = received
         for agent, value in zip(agents, received.tolist()):
             agent.received = value
 
@@ -143,17 +149,17 @@ class ShopTwins:
         rows, sizes = batch.rows, batch.size.astype(np.int64)
         max_stock = _limits(group)["max_stock"]
         stock = state["stock"].copy()
-        if len(np.unique(rows)) != len(rows) or (sizes.size and sizes.min() < 0):
+        repeated = len(rows) > 1 and bool((rows[1:] == rows[:-1]).any())  # rows are grouped
+        if repeated or (sizes.size and sizes.min() < 0):
             for row, size in zip(rows.tolist(), sizes.tolist()):  # several per shop: in order
-                agents[row].delivered_stock = size
                 stock[row] = min(stock[row] + size, max_stock[row])
         else:
             stock[rows] = np.minimum(stock[rows] + sizes, max_stock[rows])
-            for row, size in zip(rows.tolist(), sizes.tolist()):
-                agents[row].delivered_stock = size
         state["stock"] = stock
-        for row, value in zip(rows.tolist(), stock[rows].tolist()):
-            agents[row].stock = value
+        for row, size, value in zip(rows.tolist(), sizes.tolist(), stock[rows].tolist()):
+            agent = agents[row]
+            agent.delivered_stock = size  # the last delivery of the step, as per message
+            agent.stock = value
 
     @classmethod
     def encode_observations(cls, agents: list[Any], group: AgentGroup) -> np.ndarray:

@@ -91,8 +91,8 @@ class BatchedPlay:
         grouping = self._grouping
         if grouping is None or grouping.version != wiring.version or grouping.wiring is not wiring:
             grouping = Grouping(self.network, wiring, self.clock)  # type: ignore[attr-defined]
-            self._grouping, self._plan = grouping, _plan(grouping, wiring, self)
             self._check_spaces(grouping)
+            self._grouping, self._plan = grouping, _plan(grouping, wiring, self)
         grouping.reset()
 
     def _check_spaces(self, grouping: Grouping) -> None:
@@ -167,13 +167,15 @@ class BatchedPlay:
         return covered
 
     # ------------------------------------------------------- observe, reward
-    def _covering(self, agent_ids: list[AgentID], twin: str) -> tuple[list[AgentGroup], list]:
+    def _covering(self, agent_ids: Any, twin: str) -> tuple[list[AgentGroup], list]:
         """Groups with ``twin`` whose every agent is in ``agent_ids``, and the other ids."""
-        candidates = [g for g in self._grouping.groups if twin in g.twins]  # type: ignore[union-attr]
-        if twin == "encode_observations":
-            candidates = [g for g in candidates if g.obs_ok]
+        candidates = self._plan[twin]  # type: ignore[index]
         if not candidates:
-            return [], agent_ids
+            return [], list(agent_ids)
+        live = self._live  # type: ignore[attr-defined]
+        if agent_ids is live and len(live) == len(self.possible_agents):  # type: ignore[attr-defined]
+            return candidates, self._plan["rest_" + twin]  # type: ignore[index]
+        agent_ids = list(agent_ids)
         wanted = set(agent_ids)
         groups = [g for g in candidates if all(i in wanted for i in g.ids)]
         if not groups:
@@ -184,8 +186,7 @@ class BatchedPlay:
     def _observe_many(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, Any]:
         if self._grouping is None:
             return super()._observe_many(agent_ids)  # type: ignore[misc]
-        ids = list(agent_ids)
-        groups, rest = self._covering(ids, "encode_observations")
+        groups, rest = self._covering(agent_ids, "encode_observations")
         observations: dict[AgentID, Any] = {}
         for group in groups:
             observations.update(self._group_observations(group))
@@ -229,8 +230,7 @@ class BatchedPlay:
     def compute_rewards(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, float]:
         if self._grouping is None:
             return super().compute_rewards(agent_ids)  # type: ignore[misc]
-        ids = list(agent_ids)
-        groups, rest = self._covering(ids, "compute_rewards")
+        groups, rest = self._covering(agent_ids, "compute_rewards")
         rewards: dict[AgentID, float] = {}
         for group in groups:
             rewards.update(self._group_rewards(group))
@@ -291,6 +291,17 @@ def _plan(grouping: Grouping, wiring: Any, engine: Any) -> dict[str, list[Any]]:
             elif agent_id in per_agent:
                 plan[key].append(per_agent[agent_id])
     strategic = set(engine.possible_agents)
+    for twin in ("encode_observations", "compute_rewards"):
+        groups = [
+            g
+            for g in grouping.groups
+            if twin in g.twins
+            and g.ids[0] in strategic
+            and (g.obs_ok or twin != "encode_observations")
+        ]
+        plan[twin] = groups
+        done = {i for g in groups for i in g.ids}
+        plan["rest_" + twin] = [i for i in engine.possible_agents if i not in done]
     plan["decode"] = [
         g for g in grouping.groups if "decode_actions" in g.twins and g.ids[0] in strategic
     ]
