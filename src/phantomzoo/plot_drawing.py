@@ -83,7 +83,8 @@ def draw_graph(
     ys = [y for _, y in places.values()] or [0.0]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
     pad = 2 * max(radius.values(), default=0.1) + 0.05 * span
-    side = pad + (0.3 * span if graph.aggregated else 0.0)  # room for the class names
+    beside = 10 < len(graph.nodes) <= LABELLED_AGENTS  # ids written next to the nodes
+    side = pad + (0.3 if graph.aggregated else 0.15 if beside else 0.0) * span  # names fit
     ax.set_xlim(min(xs) - side, max(xs) + side)
     ax.set_ylim(min(ys) - pad, max(ys) + pad)
     ax.set_title(title, fontsize=10)
@@ -238,6 +239,12 @@ def _draw_nodes(
         size = 7 if len(graph.nodes) > 10 else 8
         if graph.aggregated:  # class nodes can be small: named outside, away from the arcs
             _outside_label(ax, (x, y), centre, radius[node], text, size)
+        elif len(graph.nodes) > 10:  # small nodes: the id beside, on the outer side
+            right = x >= centre[0]
+            ax.text(x + (1.3 if right else -1.3) * radius[node], y, text, fontsize=size,
+                    ha="left" if right else "right", va="center", zorder=5,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.7})  # fmt: skip
         else:
             ax.text(x, y, text, ha="center", va="center", fontsize=size, zorder=5)
     return circles
