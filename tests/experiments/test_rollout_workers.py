@@ -19,6 +19,7 @@ from phantomzoo.experiments.units import RolloutPlan, WorkUnit, plan_units
 from phantomzoo.experiments.workers import RolloutWorkerError, run_units
 from phantomzoo.metrics import SimpleAgentMetric
 from phantomzoo.ranges import ListRange
+from phantomzoo.training import ray_local
 
 HEURISTIC = {"SHOP": (OrderUpToPolicy, {"level": 25})}
 STOCK = {"SHOP/stock": SimpleAgentMetric("SHOP", "stock", "mean")}
@@ -236,13 +237,13 @@ def test_ray_workers_give_the_in_process_rollouts(monkeypatch):
         assert done.returncode == 0, done.stderr[-2000:]
         return
     made: list[str] = []
-    mkdtemp = ray_workers.tempfile.mkdtemp
+    mkdtemp = ray_local.tempfile.mkdtemp
 
     def recorded(*args, **kwargs):
         made.append(mkdtemp(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(ray_workers.tempfile, "mkdtemp", recorded)
+    monkeypatch.setattr(ray_local.tempfile, "mkdtemp", recorded)
     there = _supply(num_workers=2, backend="ray", batch_size=1)
     assert there == _supply()
     assert not ray.is_initialized()  # the private instance stopped with the rollout

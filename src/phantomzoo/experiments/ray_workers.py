@@ -19,21 +19,19 @@ from __future__ import annotations
 
 import importlib
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from ..errors import ConfigError, DependencyNotInstalled
+from ..training.ray_local import local_ray
 from .trajectories import Rollout
 from .units import RolloutPlan, WorkUnit
 
 __all__ = ["run_on_ray"]
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-_SINGLE_NODE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 class UnitActor:
@@ -155,49 +153,8 @@ def _session(ray: Any, address: str | None, num_workers: int) -> Iterator[None]:
 
 @contextmanager
 def _local_instance(ray: Any, num_workers: int) -> Iterator[None]:
-    saved_auth = os.environ.get("RAY_AUTH_MODE")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # loopback-only, private temp dir
-    base = tempfile.gettempdir()  # short: Ray's socket paths under it must stay < 108 bytes
-    short = "/tmp" if len(base) > 20 and os.path.isdir("/tmp") else base  # noqa: S108
-    temp_dir = tempfile.mkdtemp(prefix="phz-ray-", dir=short)
+    """A private local instance whose workers get this process's ``sys.path``."""
     path = os.pathsep.join(p for p in sys.path if p)
-    try:
-        with _loopback():
-            ray.init(
-                num_cpus=max(os.cpu_count() or 1, num_workers),
-                include_dashboard=False,
-                log_to_driver=False,
-                _temp_dir=temp_dir,
-                runtime_env={"env_vars": {"PYTHONPATH": path}},
-            )
-            try:
-                yield
-            finally:
-                ray.shutdown()
-    finally:
-        _restore_env("RAY_AUTH_MODE", saved_auth)
-        shutil.rmtree(temp_dir, ignore_errors=True)
-
-
-@contextmanager
-def _loopback() -> Iterator[None]:
-    """Keep the local node on 127.0.0.1 (Ray's single-machine mode) while it starts."""
-    constants = importlib.import_module("ray._private.ray_constants")
-    if not hasattr(constants, "ENABLE_RAY_CLUSTER"):
+    num_cpus = max(os.cpu_count() or 1, num_workers)
+    with local_ray(ray, num_cpus, runtime_env={"env_vars": {"PYTHONPATH": path}}):
         yield
-        return
-    saved_flag, saved_env = constants.ENABLE_RAY_CLUSTER, os.environ.get(_SINGLE_NODE_ENV)
-    constants.ENABLE_RAY_CLUSTER = False
-    os.environ[_SINGLE_NODE_ENV] = "0"
-    try:
-        yield
-    finally:
-        constants.ENABLE_RAY_CLUSTER = saved_flag
-        _restore_env(_SINGLE_NODE_ENV, saved_env)
-
-
-def _restore_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
