@@ -42,6 +42,9 @@ RENDER_MODES = ["ansi", "human"]
 _SHOWN_VALUES = 6
 #: Agent lines shown by ``render()``; more are summarised in one line (one screen).
 _SHOWN_AGENTS = 20
+#: Environment views kept for reuse per env (one per step number, or per step and stage):
+#: views are immutable, so episodes share them; past this many they are built each time.
+VIEW_MEMO_LIMIT = 100_000
 
 
 def check_render_mode(owner: str, render_mode: Any, accepted: list[str]) -> str | None:
@@ -85,8 +88,13 @@ class EngineAdapter:
         self.render_mode = check_render_mode(type(self).__name__, render_mode, accepted)
         self._last_observations, self._last_rewards = {}, {}
         own_view = type(self).view is not EngineAdapter.view  # a model publishing more
+        self._step_views: list[EnvView] = []
         self.engine = Engine(
-            network, num_steps, host=self, view=self.view if own_view else None, **options
+            network,
+            num_steps,
+            host=self,
+            view=self.view if own_view else self._step_view,
+            **options,
         )
 
     # ------------------------------------------------------------- model state
@@ -199,6 +207,19 @@ class EngineAdapter:
     def view(self) -> EnvView:
         """The environment's view for the current step; override to publish more."""
         return self.engine.default_view()
+
+    def _step_view(self) -> EnvView:
+        """The engine's default view, one object per step number, built once (the engine
+        asks for a view on every step; views are immutable, so episodes share them)."""
+        engine = self.engine
+        step = engine.current_step
+        views = self._step_views
+        if step < len(views):
+            return views[step]
+        view = engine.default_view()
+        if step == len(views) and step < VIEW_MEMO_LIMIT:
+            views.append(view)
+        return view
 
     def observation_space(self, agent: AgentID) -> gym.Space[Any]:
         """The observation space of strategic agent ``agent`` (same object every call)."""

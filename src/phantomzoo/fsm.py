@@ -41,7 +41,7 @@ from typing import Any
 
 from pettingzoo import AECEnv
 
-from .adapter import RENDER_MODES, EngineAdapter
+from .adapter import RENDER_MODES, VIEW_MEMO_LIMIT, EngineAdapter
 from .agents import StrategicAgent
 from .errors import ActionError, EpisodeOverError, NotResetError, StageError
 from .network import Network, set_payload_checks
@@ -117,6 +117,7 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
         if isinstance(network, Network):
             network.check_usable()
         set_payload_checks(network, enforce_msg_payload_checks)
+        self._stage_views: dict[tuple[int, StageID], FSMEnvView] = {}  # see view()
         self._build_engine(
             network,
             num_steps,
@@ -225,10 +226,21 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
         return self.engine.previous_stage
 
     def view(self) -> FSMEnvView:
-        """The environment view, including the current stage."""
+        """The environment view, including the current stage.
+
+        Views are immutable, so one object serves every episode at the same step and
+        stage (built once: the engine asks for a view twice per stage played).
+        """
         engine = self.engine
-        step = engine.current_step
-        return FSMEnvView(step, step / engine.num_steps, engine.current_stage)
+        key = (engine.current_step, engine.current_stage)
+        views = self._stage_views
+        view = views.get(key)
+        if view is None:
+            step = key[0]
+            view = FSMEnvView(step, step / engine.num_steps, key[1])
+            if len(views) < VIEW_MEMO_LIMIT:
+                views[key] = view
+        return view
 
     # ------------------------------------------------------------ AEC surface
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
