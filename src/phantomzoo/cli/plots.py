@@ -168,3 +168,35 @@ def distributions(
     if groups:
         ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def curves(
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    references: Mapping[str, float] | None = None,
+    log_y: bool = False,
+) -> Path:
+    """Labelled lines ``{label: (xs, ys)}``, each with its own dashed reference level.
+
+    ``references[label]`` is drawn as a dashed horizontal line in the colour of the line
+    ``label`` (e.g. each model size's heuristic figure next to its learning curve);
+    ``log_y`` puts the y axis on a log scale, for lines of very different magnitudes.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, (xs, ys) in series.items():
+        (line,) = ax.plot(xs, ys, marker=".", label=label)
+        value = (references or {}).get(label)
+        if value is not None:
+            ax.axhline(value, linestyle="--", linewidth=1, color=line.get_color())
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if series:
+        ax.legend(fontsize=8)
+    return _save(fig, path)
