@@ -126,18 +126,58 @@ class RuntimeChecks:
         )
 
     def _observe_checked(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, Any]:
-        """Observations of several agents, each agent's first of the episode checked."""
+        """Observations of several agents, each agent's first of the episode checked.
+
+        First observations that are float arrays of their ``Box`` space's shape (the
+        common case) are checked together: one NumPy finiteness test over all of them,
+        which is all the structural check asks of such an array; only if it finds a NaN
+        or an infinity is each checked on its own (an infinity may be a bound), so the
+        error names the first offender as before. Others are checked one by one.
+        """
         agents = self.network._agents
         contexts = self._contexts
         unchecked = self._unchecked_obs
+        full = self._full_checks
+        spaces = self._observation_spaces
         observations = {}
+        together: list[AgentID] = []
         for agent_id in agent_ids:
             obs = agents[agent_id].encode_observation(contexts[agent_id])
-            first = agent_id in unchecked
-            observations[agent_id] = self._finish_observation(agent_id, obs, check=first)
-            if first:
-                unchecked.discard(agent_id)
+            if full or agent_id not in unchecked:  # full: _finish_observation checks
+                observations[agent_id] = self._finish_observation(agent_id, obs)
+                continue
+            obs = observations[agent_id] = self._finish_observation(agent_id, obs)
+            space = spaces[agent_id]
+            if (
+                obs.__class__ is np.ndarray
+                and space.__class__ is gym.spaces.Box
+                and obs.dtype.kind == "f"
+                and space.dtype.kind == "f"  # type: ignore[union-attr]
+                and obs.shape == space.shape
+            ):
+                together.append(agent_id)
+                continue
+            problem = space_mismatch(space, obs, bounds=False)
+            if problem is not None:
+                self._raise_bad_observation(agent_id, obs, problem)
+            unchecked.discard(agent_id)
+        if together:
+            self._check_finite_together(together, observations)
         return observations
+
+    def _check_finite_together(
+        self, agent_ids: list[AgentID], observations: dict[AgentID, Any]
+    ) -> None:
+        """Structural check of float ``Box`` observations of the right shape, at once."""
+        arrays = [observations[i].ravel() for i in agent_ids]
+        values = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+        if not np.isfinite(values).all():
+            for agent_id in agent_ids:
+                obs = observations[agent_id]
+                problem = space_mismatch(self._observation_spaces[agent_id], obs, bounds=False)
+                if problem is not None:
+                    self._raise_bad_observation(agent_id, obs, problem)
+        self._unchecked_obs.difference_update(agent_ids)
 
     # ---------------------------------------------------------- rewards, actions
     def compute_rewards(self, agent_ids: Iterable[AgentID]) -> dict[AgentID, float]:
