@@ -18,6 +18,17 @@ Randomness         each customer orders ``integers(0, max_order_size)`` units pe
 Within a step, customers' orders are served from the stock on hand; the shop's restock
 request goes to the factory in the same round and the delivery arrives in the next
 round, after the step's sales (a one-step lead time).
+
+**Batched path** (``ph.make("supply_chain_v0", num_shops=1000, batched=True)``). Every
+agent class also has batched twins (:mod:`.batched`): one NumPy call per class and hook
+(shops' restock orders, observations and rewards; customers' orders; the factory's
+replies; the shops' sales) instead of one Python call per agent and message. The
+episode is the same, message for message (``ph.testing.check_batched`` plays both
+and compares, in CI). Use it for large populations: from about 100 shops it is several
+times faster than the per-agent path (over 10x at 1000 shops), while below about 10
+shops its fixed cost per NumPy call makes it slower (about 7x slower at 1 shop); training
+code and policies are unchanged. What it costs a modeller: about 150 lines of twins next
+to the per-agent methods, which stay the definition and must be kept in step with them.
 """
 
 from __future__ import annotations

@@ -187,8 +187,9 @@ class SupplyChainEnv(ph.PhantomEnv):
             twins (:mod:`.batched`, :mod:`phantomzoo.engine.batched`): one NumPy call per
             class and hook instead of one Python call per agent and message. The episode
             is the same (same seed, same observations, rewards and messages; checked by
-            ``ph.testing.check_batched``); use it for large populations (hundreds of shops
-            and more), where it is many times faster. Off by default.
+            ``ph.testing.check_batched``); use it for large populations (about 100 shops
+            and more), where it is many times faster; below about 10 shops it is slower.
+            Off by default.
 
     Counts are ints >= 1 (``num_shops`` at most 100,000, ``num_customers`` 10,000,
     ``max_order_size``, ``shop_max_stock`` and ``num_steps`` 10**9, and at most
