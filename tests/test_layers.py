@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "adapter",
             "env",
             "fsm",
+            "turns",
             "parallel",
             "telemetry",
             "telemetry_defaults",

@@ -23,6 +23,8 @@ from . import (
 )
 from .agents import Agent, StrategicAgent, msg_handler
 from .context import Context
+from .engine.batched_columns import MessageColumns, Outbox
+from .engine.batched_groups import AgentGroup
 from .env import PhantomEnv
 from .errors import PhantomZooError
 from .experiments.branch import branch, branch_many
@@ -50,6 +52,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Agent",
+    "AgentGroup",
+    "MessageColumns",
+    "Outbox",
     "AgentID",
     "AgentView",
     "Context",

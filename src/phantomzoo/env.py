@@ -72,6 +72,8 @@ class PhantomEnv(TelemetryHost, EngineAdapter, ParallelEnv):
         check_observations: Older switch: ``True`` means ``checks="full"``.
         render_mode: ``None`` (default), ``"ansi"`` (``render()`` returns a text view)
             or ``"human"`` (``render()`` prints it); see :mod:`phantomzoo.adapter`.
+        batched: Use the agents' batched twins (:mod:`phantomzoo.engine.batched`), where
+            their classes define them; off by default (takes effect at the next reset).
     """
 
     metadata: dict[str, Any] = {"name": "phantomzoo", "render_modes": list(RENDER_MODES)}
@@ -88,6 +90,7 @@ class PhantomEnv(TelemetryHost, EngineAdapter, ParallelEnv):
         checks: str | None = None,
         render_mode: str | None = None,
         enforce_msg_payload_checks: bool | None = None,
+        batched: bool = False,
     ) -> None:
         set_payload_checks(network, enforce_msg_payload_checks)
         self._build_engine(
@@ -99,6 +102,7 @@ class PhantomEnv(TelemetryHost, EngineAdapter, ParallelEnv):
             type_augmented_observations=type_augmented_observations,
             check_observations=check_observations,
             checks=checks,
+            batched=batched,
         )
         self._init_telemetry()  # off unless ph.telemetry.logger set a default
         self.agents: list[AgentID] = []  # the live strategic agents (all act each step)

@@ -85,7 +85,7 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
             instance or a mapping of its fields, see :class:`~phantomzoo.PhantomEnv`).
         agent_supertypes: Optional ``{agent_id: supertype or mapping of its fields}``.
         stages: Stages given as a list (in addition to decorated methods).
-        type_augmented_observations / enforce_msg_payload_checks: See
+        type_augmented_observations / enforce_msg_payload_checks / batched: See
             :class:`~phantomzoo.PhantomEnv`.
         check_observations / checks: See :class:`~phantomzoo.PhantomEnv` (``checks``:
             ``"off"``, ``"first"`` (default) or ``"full"``).
@@ -113,6 +113,7 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
         checks: str | None = None,
         render_mode: str | None = None,
         enforce_msg_payload_checks: bool | None = None,
+        batched: bool = False,
     ) -> None:
         if isinstance(network, Network):
             network.check_usable()
@@ -127,6 +128,7 @@ class FiniteStateMachineEnv(TelemetryHost, EngineAdapter, AECTurns, AECEnv):
             type_augmented_observations=type_augmented_observations,
             check_observations=check_observations,
             checks=checks,
+            batched=batched,
             stages=self._collect_stages(stages),
             initial_stage=initial_stage,
         )

@@ -327,3 +327,14 @@ def test_check_batched_refuses_bad_arguments_and_envs_without_twins() -> None:
         ph.testing.check_batched(lambda: ToyEnv(node_cls=Node, hub_cls=PlainHub), steps=3)
     with pytest.raises(ConfigError, match="not a phantomzoo environment"):
         ph.testing.check_batched(lambda: object())
+
+
+def test_envs_take_the_batched_switch():
+    from models import Echo, Talker
+
+    network = ph.Network([Talker("A", "EA"), Echo("EA")])
+    network.add_connection("A", "EA")
+    assert ph.PhantomEnv(num_steps=2, network=network, batched=True).engine.batched
+    stages = [ph.FSMStage("s", ["A"], next_stages=["s"])]
+    staged = ph.FiniteStateMachineEnv(2, network, "s", stages=stages, batched=True)
+    assert staged.engine.batched
