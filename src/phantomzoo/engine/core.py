@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..agents import StrategicAgent
-from ..errors import ActionError, ConfigError, NetworkError
+from ..errors import ActionError, ConfigError, NetworkError, SupertypeError
 from ..network import Network
 from ..stages import FSMStage
 from ..supertype import Supertype
@@ -226,6 +226,30 @@ class Engine(BatchedPlay, RuntimeChecks, Observation, ActionMasks, StagePlay):
             return self.contexts[agent_id]
         except (KeyError, TypeError):
             raise ActionError(f"no context for {agent_id!r}: call reset() first") from None
+
+    def set_agent_type(self, agent_id: AgentID, new_type: Supertype) -> None:
+        """Replace ``agent_id``'s sampled type mid-episode (counterfactual branches), and
+        the type appended to its observations when they are type-augmented.
+
+        Raises:
+            SupertypeError: the new type cannot be flattened into the same numbers.
+        """
+        agent = self.network[agent_id]
+        old = self._type_vectors.get(agent_id)
+        if old is not None:
+            try:
+                new = np.asarray(new_type.to_array(), dtype=old.dtype)
+            except (TypeError, ValueError) as exc:
+                raise SupertypeError(
+                    f"the new type of {agent_id!r} cannot be read as numbers ({exc})"
+                ) from None
+            if new.shape != old.shape:
+                raise SupertypeError(
+                    f"the new type of {agent_id!r} changes the size of the type appended to "
+                    f"its observations ({old.shape} -> {new.shape})"
+                )
+            self._type_vectors[agent_id] = new
+        agent.type = new_type
 
     def default_view(self) -> EnvView:
         """The env view published when the host does not override ``view()``."""

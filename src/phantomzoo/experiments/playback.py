@@ -22,8 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..errors import ConfigError, ReplayMismatchError, SupertypeError
 from ..metrics import Metric
 from ..parallel import StagedParallelEnv
@@ -222,29 +220,15 @@ def set_type_fields(engine: Any, agent_id: AgentID, fields: Mapping[str, Any]) -
     Raises:
         SupertypeError: the new type cannot be turned into the observation's numbers.
     """
-    # TODO(issue 13): use a public Engine method once the engine has one; the engine
-    # keeps the flattened type of augmented agents in _type_vectors (see engine/core.py).
     agent = engine.network[agent_id]
-    agent.type = dataclasses.replace(agent.type, **fields)
-    vectors = engine._type_vectors
-    if agent_id not in vectors:
-        return
-    old = vectors[agent_id]
+    new_type = dataclasses.replace(agent.type, **fields)
     try:
-        new = np.asarray(agent.type.to_array(), dtype=old.dtype)
-    except (TypeError, ValueError) as exc:
+        engine.set_agent_type(agent_id, new_type)
+    except SupertypeError as exc:
         raise SupertypeError(
-            f"agent_types[{agent_id!r}] = {dict(fields)!r}: the type is appended to the "
-            f"agent's observations and these values cannot be read as numbers ({exc}); give "
-            "values of the field's kind"
+            f"agent_types[{agent_id!r}] = {dict(fields)!r}: {exc}; give values of the field's "
+            "kind and of the same shape as the sampled ones"
         ) from None
-    if new.shape != old.shape:
-        raise SupertypeError(
-            f"agent_types[{agent_id!r}] = {dict(fields)!r} changes the size of the agent's "
-            f"type in its observations ({old.shape} -> {new.shape}); give values of the same "
-            "shape as the sampled ones"
-        )
-    vectors[agent_id] = new
 
 
 def play_scripts(
