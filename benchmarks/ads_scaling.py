@@ -8,9 +8,10 @@ wall time to convergence, end-to-end training agent-steps/s (env, inference and 
 updates, on the training clock) and peak RSS.
 
 **Convergence, defined before the run** (see :mod:`ads_convergence`, stored in the
-JSON): training runs in chunks of ``--eval-every`` seconds (``ph.train`` resumed from its
-checkpoint, so it is one run; the learning rate is constant because a wall-time budget
-that grows chunk by chunk cannot be annealed). After each chunk the policies are
+JSON): one training run per size, with the backend's default PPO settings and a
+budget of ``--max-seconds`` (the learning rate anneals over it), is paused every
+``--eval-every`` seconds the way Ctrl-C pauses it (policies and a checkpoint saved,
+then ``resume=True``; see :class:`StopAfter`). After each chunk the policies are
 evaluated deterministically on fixed seeds (``--eval-seed`` ...), next to the value
 heuristic (``ValueBidPolicy``) on the same seeds. A size has converged at the first
 evaluation where (1) mean clicks per advertiser per episode >= the heuristic's, (2) the
@@ -39,6 +40,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,7 +54,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ads_convergence  # noqa: E402
 import ads_scaling_report as report  # noqa: E402
 
-from phantomzoo.errors import ConfigError, PhantomZooError  # noqa: E402
+from phantomzoo.errors import ConfigError, PhantomZooError, TrainingInterrupted  # noqa: E402
+from phantomzoo.training.interrupts import StopSignals  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "ads_scaling.json"
 ENV_ID = "digital_ads_v0"
@@ -61,16 +64,9 @@ DEFAULT_SIZES = (6, 60, 120, 1200)
 #: an evaluation episode costs about 2 s.
 EVAL_EVERY = {1200: 30.0}
 EVAL_EVERY_DEFAULT = 10.0
-#: cleanrl options of every size (num_envs is set per size, see ``size_options``): more
-#: exploration than the backend's defaults (as benchmarks/train_cleanrl.py), so travel
-#: advertisers find out that user 2 never clicks; a constant rate (chunked budget).
-BASE_OPTIONS: dict[str, Any] = {
-    "num_steps": 64,
-    "anneal_lr": False,
-    "learning_rate": 3e-4,
-    "ent_coef": 0.01,
-    "log_std_init": -0.5,
-}
+#: cleanrl options of every size besides the backend's defaults (``num_envs`` is set per
+#: size, see :func:`size_settings`): 64 acting steps per env copy per PPO update.
+BASE_OPTIONS: dict[str, Any] = {"num_steps": 64}
 QUICK = {"sizes": (6,), "max_seconds": 6.0, "eval_every": 2.0, "eval_episodes": 2}
 _UNBOUNDED_STEPS = 10**12  # the wall-time budget stops training
 
@@ -81,7 +77,9 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ConfigError(f"--sizes must be comma-separated ints such as 6,60, got {text!r}")
+        raise ConfigError(
+            f"--sizes must be comma-separated ints such as 6,60, got {text!r}"
+        ) from None
     bad = [n for n in sizes if n < 3 or n % 3]
     if bad:
         raise ConfigError(
@@ -105,7 +103,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--max-seconds",
         type=float,
         default=None,
-        help="training-clock budget per size (default: 120, 600 at 1200 advertisers)",
+        help="training budget per size (default: 100 s, 500 s at 1200: the wall goals less evals)",
     )
     parser.add_argument("--eval-every", type=float, default=None, help="seconds between evals")
     parser.add_argument("--eval-episodes", type=int, default=None, help="episodes per eval")
@@ -114,6 +112,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--options", type=json.loads, default={}, help="cleanrl options (JSON)")
     parser.add_argument("--quick", action="store_true", help="6 advertisers, a few seconds")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="print the table of results JSONs (several: merged into --out), run nothing",
+    )
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -137,12 +142,11 @@ def size_settings(size: int, args: argparse.Namespace) -> dict[str, Any]:
     per_family = size // 3
     options = {**BASE_OPTIONS, "num_envs": max(1, 32 // per_family), **args.options}
     if args.quick:
-        options.setdefault("num_steps", 16)
-        options["num_steps"] = min(options["num_steps"], 16)
+        options["num_steps"] = min(options.get("num_steps", 16), 16)
     return {
         "advertisers": size,
         "env_config": {"advertisers_per_family": per_family},
-        "max_seconds": args.max_seconds or (600.0 if size >= 1200 else 120.0),
+        "max_seconds": args.max_seconds or (500.0 if size >= 1200 else 100.0),
         "eval_every": args.eval_every or EVAL_EVERY.get(size, EVAL_EVERY_DEFAULT),
         "eval_episodes": args.eval_episodes or max(3, min(10, 3600 // size)),
         "eval_seed": args.eval_seed,
@@ -156,6 +160,38 @@ def peak_rss_mib() -> float:
     """This process's peak resident set size (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+class StopAfter:
+    """Ask the ``ph.train`` call in progress to stop after ``seconds``, as Ctrl-C would.
+
+    ``ph.train`` turns SIGINT into a stop request (:class:`StopSignals`): the loop ends
+    at the next iteration boundary, saves policies and a checkpoint and raises
+    ``TrainingInterrupted``; ``resume=True`` then continues the same run, on the same
+    learning-rate schedule (annealed over the whole ``max_seconds``) and clock. A
+    ``SIGALRM`` timer makes the request (POSIX only); it retries every 0.2 s until
+    ``ph.train`` has installed its handler.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._previous: Any = None
+
+    def __enter__(self) -> StopAfter:
+        self._previous = signal.signal(signal.SIGALRM, self._fire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self._previous)
+
+    def _fire(self, signum: int, frame: Any) -> None:
+        stop = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
+        if isinstance(stop, StopSignals):
+            stop.request("SIGINT")
+        else:  # not inside the training loop yet (or already out of it)
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
 
 
 def run_size(settings: dict[str, Any], log: Any = print) -> dict[str, Any]:
@@ -173,18 +209,28 @@ def run_size(settings: dict[str, Any], log: Any = print) -> dict[str, Any]:
     curve: list[dict[str, Any]] = []
     trained = 0.0
     started = time.perf_counter()
+    options = {**settings["options"], "max_seconds": settings["max_seconds"]}
     with tempfile.TemporaryDirectory(prefix="ads_scaling_") as out:
-        while trained < settings["max_seconds"]:
-            target = min(settings["max_seconds"], trained + settings["eval_every"])
-            result = ph.train(
-                ENV_ID, families, backend="cleanrl", env_config=config,
-                timesteps=_UNBOUNDED_STEPS, seed=settings["seed"], results_dir=out,
-                options={**settings["options"], "max_seconds": target}, progress=False,
-                overwrite=not curve, resume=bool(curve), checkpoint_seconds=None,
-            )  # fmt: skip
+        chunk, begun = settings["eval_every"], False
+        while True:
+            with StopAfter(chunk):
+                try:
+                    result = ph.train(
+                        ENV_ID, families, backend="cleanrl", env_config=config,
+                        timesteps=_UNBOUNDED_STEPS, seed=settings["seed"], results_dir=out,
+                        options=options, progress=False, overwrite=not begun, resume=begun,
+                        checkpoint_seconds=None,
+                    )  # fmt: skip
+                except TrainingInterrupted as stopped:  # the chunk is over: evaluate
+                    result = stopped.result
+            begun = True
+            if not result.history or result.history[-1]["seconds"] <= trained:
+                if not result.interrupted:
+                    break  # the budget is spent
+                chunk *= 2  # stopped before its first update (setup took the chunk): longer
+                continue
+            chunk = settings["eval_every"]
             last = result.history[-1]
-            if curve and last["seconds"] <= trained:
-                break  # no progress: the budget is spent
             trained = float(last["seconds"])
             point = bench.market_summary(result.policies, env, episodes, eval_seed)
             point.update(
@@ -195,8 +241,8 @@ def run_size(settings: dict[str, Any], log: Any = print) -> dict[str, Any]:
             curve.append(point)
             point["check"] = ads_convergence.check(point, heuristic, curve, env.config["min_bid"])
             log(report.progress_line(settings["advertisers"], point, heuristic))
-            if point["check"]["converged"]:
-                break
+            if point["check"]["converged"] or not result.interrupted:
+                break  # converged, or the whole budget is spent
     final = curve[-1]
     converged = final["check"]["converged"]
     return {
@@ -231,6 +277,21 @@ def uptime() -> str:
         return "load average: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """ConfigError if the cleanrl options of some size are not the backend's."""
+    from phantomzoo.backends import load_backend
+
+    backend = load_backend("cleanrl")
+    for size in args.sizes:
+        options = size_settings(size, args)["options"]
+        unknown = sorted(set(options) - set(backend.OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"--options: cleanrl has no option(s) {unknown}; it takes {sorted(backend.OPTIONS)}"
+            )
+        backend.check_options(options)
+
+
 def run_in_process(size: int, argv: Sequence[str]) -> dict[str, Any]:
     """One size in a fresh interpreter (its own peak RSS); its record."""
     with tempfile.TemporaryDirectory(prefix="ads_scaling_worker_") as tmp:
@@ -249,6 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
         if args.worker is not None:
             return worker_main(args)
+        if args.report is not None:
+            return show_report(args.report, args.out)
+        check_options(args)  # a bad option is refused before any size trains
         before = uptime()
         print(f"uptime before: {before}")
         records = [run_in_process(size, _without_out(argv)) for size in args.sizes]
@@ -263,6 +327,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PhantomZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def show_report(paths: Sequence[Path], out: Path | None = None) -> int:
+    """Print the table and goals of results JSONs written earlier (several: their sizes
+    together, e.g. 6-120 and 1200 run apart); redraw the plot next to ``out`` (default:
+    next to the first file) and, for several files, write their union to ``out``."""
+    runs, records = [], []
+    for path in paths:
+        try:
+            results = json.loads(Path(path).read_text(encoding="utf-8"))
+            records.extend(results["sizes"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"--report: {str(path)!r} is not a results file of this script ({exc}); give "
+                "the JSON that --out wrote"
+            ) from None
+        runs.append(results)
+        print(f"{results.get('command', '')}\n  uptime before: {results.get('uptime_before')}")
+        print(f"  uptime after: {results.get('uptime_after')}")
+    records.sort(key=lambda r: r["advertisers"])
+    print(report.table(records))
+    checks = report.goals(records)
+    print(report.format_goals(checks))
+    target = Path(out if out is not None and len(paths) > 1 else paths[0])
+    print(f"plot: {report.plot(records, target.with_suffix('.png'))}")
+    if len(paths) > 1:
+        merged = {
+            "commands": [r.get("command") for r in runs],
+            "uptime": [[r.get("uptime_before"), r.get("uptime_after")] for r in runs],
+            "convergence": runs[0].get("convergence"),
+            "machine": runs[0].get("machine"),
+            "rows": report.rows(records),
+            "goals": checks,
+            "sizes": records,
+        }
+        print(f"results: {report.write(target, merged)}")
     return 0
 
 

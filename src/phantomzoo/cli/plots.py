@@ -39,20 +39,29 @@ def _save(fig: Any, path: str | Path) -> Path:
 def learning_curves(
     histories: Mapping[str, Sequence[Mapping[str, Any]]],
     path: str | Path,
-    reference: Mapping[str, float] | None = None,
+    reference: Mapping[str, float | Mapping[str, float]] | None = None,
 ) -> Path:
     """Mean episode return per policy against agent-steps, one line per (run, policy).
+
+    Each policy keeps one colour across runs (runs differ by line style).
 
     Args:
         histories: ``{run label: TrainingResult.history}``.
         path: PNG file to write.
-        reference: Optional horizontal lines, e.g. ``{"order-up-to": 815.0}``.
+        reference: Optional dashed horizontal lines: ``{"order-up-to": 815.0}`` draws
+            one black line; ``{"value heuristic": {"travel": 9.5, "sport": 12.1}}``
+            draws one line per policy, in that policy's colour (each policy against
+            its own yardstick).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
-    for label, history in histories.items():
-        policies = sorted({p for row in history for p in row.get("returns", {})})
-        for policy_id in policies:
+    policy_ids = sorted(
+        {p for h in histories.values() for row in h for p in row.get("returns", {})}
+    )
+    colours = {p: f"C{i % 10}" for i, p in enumerate(policy_ids)}
+    styles = ("-", "-.", ":", (0, (5, 1)))
+    for k, (label, history) in enumerate(histories.items()):
+        for policy_id in policy_ids:
             points = [
                 (r["timesteps"], r["returns"][policy_id])
                 for r in history
@@ -60,16 +69,35 @@ def learning_curves(
             ]
             if points:
                 xs, ys = zip(*points)
-                ax.plot(xs, ys, label=f"{label} / {policy_id}")
+                style = styles[k % len(styles)]
+                ax.plot(
+                    xs,
+                    ys,
+                    label=f"{label} / {policy_id}",
+                    color=colours[policy_id],
+                    linestyle=style,
+                )
     for name, value in (reference or {}).items():
-        ax.axhline(value, linestyle="--", color="k", linewidth=1)
-        ax.annotate(name, (0, value), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        _reference_lines(ax, name, value, colours)
     ax.set_xlabel("agent-steps")
     ax.set_ylabel("mean episode return")
     ax.set_title("Learning curves")
     if ax.lines:
         ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def _reference_lines(
+    ax: Any, name: str, value: float | Mapping[str, float], colours: Mapping[str, str]
+) -> None:
+    """One dashed level (black), or one per policy in the policy's colour."""
+    if not isinstance(value, Mapping):
+        ax.axhline(value, linestyle="--", color="k", linewidth=1)
+        ax.annotate(name, (0, value), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        return
+    for policy_id, level in value.items():
+        colour = colours.get(policy_id, "k")
+        ax.axhline(level, linestyle="--", color=colour, linewidth=1, label=f"{name} / {policy_id}")
 
 
 def supply_chain_histograms(

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, ManifestError
-from ..experiments.evaluation import pooled_returns
+from ..experiments.evaluation import episode_returns, pooled_returns
 from ..registry import EnvSpec, make, spec
 from ..training.api import DEFAULT_CHECKPOINT_SECONDS, EnvSource, TrainingResult, train
 from ..training.records import decode
@@ -29,6 +29,9 @@ from ..training.results import policies_dir as find_policies
 from ..training.results import resolve_latest
 from ..training.trained import TrainedPolicies, load_policies
 from .bench import ThroughputReport
+from .bench_rows import BENCH_COLUMNS as BENCH_COLUMNS  # re-exported: the table lives there
+from .bench_rows import add_summaries, make_row, policy_means
+from .bench_rows import bench_table as bench_table
 
 #: Budget used when neither timesteps nor seconds are given.
 DEFAULT_SECONDS = 60.0
@@ -315,19 +318,27 @@ def bench(
         returns = pooled_returns(env, result.policies, episodes, seed)
         histories[backend] = result.history
         trained[backend] = result.policies
-        rows.append(_row(backend, "trained", result.wall_seconds, steps, returns))
-    for label, policies in baselines.items():
-        rows.append(
-            _row(label, "baseline", None, None, pooled_returns(env, policies, episodes, seed))
-        )
+        rows.append(make_row(backend, "trained", result.wall_seconds, steps, returns))
+    references: dict[str, float] = {}
+    for k, (label, policies) in enumerate(baselines.items()):
+        by_agent = episode_returns(env, policies, episodes, seed)
+        if k == 0:  # the first baseline is the yardstick: its level per policy
+            references = policy_means(by_agent, policies)
+        pooled = np.concatenate([by_agent[i] for i in env.possible_agents])
+        rows.append(make_row(label, "baseline", None, None, pooled))
     yardstick = next(r["mean"] for r in rows if r["source"] == "baseline")
     for row in rows:
         row["pct_of_heuristic"] = 100.0 * row["mean"] / yardstick if yardstick else math.nan
+    add_summaries(env_spec, env, rows, {**trained, **baselines}, episodes, seed)
     paths = []
     if histories:
+        curves_of = {p for h in histories.values() for r in h for p in r.get("returns", {})}
+        level: float | dict[str, float] = yardstick
+        if curves_of and curves_of <= set(references):  # each policy against its own level
+            level = {p: references[p] for p in sorted(curves_of)}
         paths.append(
             plots.learning_curves(
-                histories, out / "learning_curves.png", {next(iter(baselines)): yardstick}
+                histories, out / "learning_curves.png", {next(iter(baselines)): level}
             )
         )
     best = max(
@@ -408,35 +419,3 @@ def bench_throughput(
             )
         return generic_throughput(env_id, env_config, min_seconds, seed, repeats)
     return hook(sizes, min_seconds, seed, repeats)
-
-
-def _row(
-    name: str, source: str, wall: float | None, steps: int | None, returns: np.ndarray
-) -> dict[str, Any]:
-    return {
-        "policy": name,
-        "source": source,
-        "wall_seconds": wall,
-        "agent_steps": steps,
-        "agent_steps_per_s": steps / wall if wall and steps else None,
-        "mean": float(returns.mean()),
-        "std": float(returns.std()),
-    }
-
-
-BENCH_COLUMNS: list[tuple[str, str, str]] = [
-    ("policy", "policy", "s"),
-    ("source", "source", "s"),
-    ("wall_seconds", "wall s", ",.1f"),
-    ("agent_steps_per_s", "train agent-steps/s", ",.0f"),
-    ("return", "return (mean ± std)", "s"),
-    ("pct_of_heuristic", "% of heuristic", ".1f"),
-]
-
-
-def bench_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The comparison table of :func:`bench` as aligned text."""
-    from .bench import format_table
-
-    shown = [{**r, "return": f"{r['mean']:.1f} ± {r['std']:.1f}"} for r in rows]
-    return format_table(shown, BENCH_COLUMNS)
