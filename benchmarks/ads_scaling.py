@@ -67,7 +67,7 @@ EVAL_EVERY_DEFAULT = 10.0
 #: cleanrl options of every size besides the backend's defaults (``num_envs`` is set per
 #: size, see :func:`size_settings`): 64 acting steps per env copy per PPO update.
 BASE_OPTIONS: dict[str, Any] = {"num_steps": 64}
-QUICK = {"sizes": (6,), "max_seconds": 6.0, "eval_every": 2.0, "eval_episodes": 2}
+QUICK = {"sizes": (6,), "max_seconds": 4.0, "eval_every": 2.0, "eval_episodes": 2}
 _UNBOUNDED_STEPS = 10**12  # the wall-time budget stops training
 
 

@@ -121,7 +121,8 @@ def test_window_change_compares_with_the_point_before_the_last_fifth(modules):
     change = modules["ads_convergence"].window_change
     assert change([(10, 1.0), (20, 1.1)]) is None  # too few evaluations
     assert change([(10, 1.0), (20, 2.0), (30, 2.02)]) == pytest.approx(0.01)
-    assert change([(10, 1.0), (20, 1.5), (25, 2.0)]) == pytest.approx(1.0)  # 20 > 0.8 * 25
+    assert change([(10, 1.0), (20, 1.5), (25, 2.0)]) == pytest.approx(1 / 3)  # 20 <= 0.8 * 25
+    assert change([(10, 1.0), (21, 1.5), (25, 2.0)]) == pytest.approx(1.0)  # 21 > 0.8 * 25
 
 
 def test_converged_only_when_all_three_conditions_hold(modules):

@@ -11,7 +11,6 @@ import pytest
 
 from phantomzoo.cli import plots
 from phantomzoo.cli.bench_rows import add_summaries, bench_table, make_row, policy_means
-from phantomzoo.training.trained import TrainedPolicies
 
 
 def _rows() -> list[dict]:
@@ -78,10 +77,9 @@ def test_no_summary_hook_leaves_the_rows_alone():
 
 
 def test_policy_means_are_per_policy_means_of_its_agents():
-    policies = TrainedPolicies({}, {"A1": "a", "A2": "a", "B1": "b"})
-    means = policy_means(
-        {"A1": np.array([1.0, 3.0]), "A2": np.array([5.0, 7.0]), "B1": np.array([2.0])}, policies
-    )
+    mapping = {"A1": "a", "A2": "a", "B1": "b"}
+    returns = {"A1": np.array([1.0, 3.0]), "A2": np.array([5.0, 7.0]), "B1": np.array([2.0])}
+    means = policy_means({**returns, "X": np.array([9.0])}, mapping)  # X: no policy
     assert means == {"a": pytest.approx(4.0), "b": pytest.approx(2.0)}
 
 

@@ -21,11 +21,14 @@ from ..registry import BENCH_HOOKS, EnvSpec
 from ..training.trained import TrainedPolicies
 
 
-def policy_means(by_agent: Mapping[Any, np.ndarray], policies: TrainedPolicies) -> dict[str, float]:
-    """Mean return per episode of an agent of each policy (the yardstick per family)."""
+def policy_means(
+    by_agent: Mapping[Any, np.ndarray], agent_to_policy: Mapping[Any, str]
+) -> dict[str, float]:
+    """Mean return per episode of an agent of each policy (the yardstick per family);
+    agents without a policy are left out."""
     pooled: dict[str, list[np.ndarray]] = {}
     for agent_id, returns in by_agent.items():
-        policy_id = policies.agent_to_policy.get(agent_id)
+        policy_id = agent_to_policy.get(agent_id)
         if policy_id is not None:
             pooled.setdefault(policy_id, []).append(returns)
     return {p: float(np.mean(np.concatenate(v))) for p, v in pooled.items()}
@@ -97,14 +100,16 @@ def bench_table(rows: Sequence[Mapping[str, Any]]) -> str:
     columns = [*BENCH_COLUMNS[:-1], *((k, k, ".4g") for k in extra), BENCH_COLUMNS[-1]]
     shown = []
     for r in rows:
-        row = {**r, **r.get("summary", {}), "return": f"{_short(r['mean'])} ± {_short(r['std'])}"}
+        row = {**r, **r.get("summary", {}), "return": _mean_std(r["mean"], r["std"])}
         if r.get("saturated"):
             row["pct_of_heuristic"] = "saturated"
         shown.append(row)
     return format_table(shown, columns)
 
 
-def _short(value: float) -> str:
-    """One decimal for figures of 10 and more, three significant digits below (a return
-    of 0.0833 clicks is not shown as 0.1)."""
-    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
+def _mean_std(mean: float, std: float) -> str:
+    """``mean ± std``: one decimal when the mean is 10 or more, else three significant
+    digits (a return of 0.0833 clicks is not shown as 0.1)."""
+    if abs(mean) >= 10:
+        return f"{mean:.1f} ± {std:.1f}"
+    return f"{mean:.3g} ± {std:.3g}"

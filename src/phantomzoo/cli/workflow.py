@@ -323,7 +323,7 @@ def bench(
     for k, (label, policies) in enumerate(baselines.items()):
         by_agent = episode_returns(env, policies, episodes, seed)
         if k == 0:  # the first baseline is the yardstick: its level per policy
-            references = policy_means(by_agent, policies)
+            references = policy_means(by_agent, policies.agent_to_policy)
         pooled = np.concatenate([by_agent[i] for i in env.possible_agents])
         rows.append(make_row(label, "baseline", None, None, pooled))
     yardstick = next(r["mean"] for r in rows if r["source"] == "baseline")
