@@ -21,6 +21,7 @@ import numpy as np
 
 from phantomzoo.errors import ConfigError
 from phantomzoo.training.mapping import PolicyMapping
+from phantomzoo.training.masked import accepts_action_masks
 from phantomzoo.types import AgentID, PolicyID
 
 K = TypeVar("K")
@@ -107,9 +108,20 @@ class FixedActors:
             groups[self.policy_of[agent_id]].append((key, agent_id))
         return {p: g for p, g in groups.items() if g}
 
-    def act(self, policy_id: PolicyID, observations: Sequence[Any]) -> list[Any]:
-        """The actions of fixed policy ``policy_id`` for a batch of observations."""
-        return list(self.policies[policy_id].compute_actions(list(observations)))
+    def act(
+        self,
+        policy_id: PolicyID,
+        observations: Sequence[Any],
+        masks: Sequence[Any] | None = None,
+    ) -> list[Any]:
+        """The actions of fixed policy ``policy_id`` for a batch of observations; ``masks``
+        (one action mask or None per observation) reach a policy whose
+        ``compute_actions`` takes ``action_masks``."""
+        policy = self.policies[policy_id]
+        if masks is not None and any(m is not None for m in masks):
+            if accepts_action_masks(policy.compute_actions):
+                return list(policy.compute_actions(list(observations), action_masks=list(masks)))
+        return list(policy.compute_actions(list(observations)))
 
     def rng_states(self) -> dict[PolicyID, Any]:
         """The state of each fixed policy's action-space generator (None: it has none)."""

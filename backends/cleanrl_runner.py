@@ -273,7 +273,10 @@ class Runner:
                 chosen = learner.act(raw, slots, self.gen, masks)
                 made += len(entries)
             else:
-                chosen = self.actors.act(policy_id, batch)
+                masks = [
+                    self.infos[e].get(agent_id, {}).get("action_mask") for e, agent_id in entries
+                ]
+                chosen = self.actors.act(policy_id, batch, masks)
             for (e, agent_id), action in zip(entries, chosen):
                 actions[e][agent_id] = action
         rewarded: dict[str, list[tuple[int, float]]] = {p: [] for p in self.learners}
