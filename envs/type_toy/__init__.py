@@ -26,11 +26,12 @@ import gymnasium as gym
 import numpy as np
 
 import phantomzoo as ph
-from phantomzoo.samplers import UniformFloatSampler
-from phantomzoo.validate import check_int
+from phantomzoo.samplers import Sampler, UniformFloatSampler
+from phantomzoo.validate import check_int, check_number
 
 from .._ids import PHANTOM, check_agent_ids, learner_ids
 from .._pz import episode_length, one_number
+from .._supertypes import field_overrides, widen
 
 #: Largest accepted ``num_agents`` and ``num_steps``.
 MAX_AGENTS = 100_000
@@ -86,6 +87,9 @@ class TypeToyEnv(ph.PhantomEnv):
         render_mode: ``None``, ``"ansi"`` or ``"human"``: each guess against its type.
         agent_ids: ``"phantom"`` (``GUESSER1..n``, default) or ``"pettingzoo"``
             (``guesser_0..guesser_{n-1}``, PettingZoo's ``name_N`` convention).
+        agent_supertypes: Optional overrides, Phantom's way: ``{agent_id: GuessType(...)}``
+            or ``{agent_id: {"target": value or sampler}}`` (fields left out keep the
+            default ``UniformFloatSampler(-1, 1)``).
     """
 
     metadata: dict[str, Any] = {**ph.PhantomEnv.metadata, "name": "type_toy_v0"}
@@ -98,19 +102,45 @@ class TypeToyEnv(ph.PhantomEnv):
         max_cycles: int | None = None,
         render_mode: str | None = None,
         agent_ids: str = PHANTOM,
+        agent_supertypes: Any = None,
     ) -> None:
         num_steps = episode_length("type_toy", "num_steps", num_steps, 4, max_cycles, MAX_STEPS)
         num_agents = check_int("type_toy", "num_agents", num_agents, 1, MAX_AGENTS)
         num_steps = check_int("type_toy", "num_steps", num_steps, 1, MAX_STEPS)
         ids = learner_ids(check_agent_ids("type_toy", agent_ids), "guesser", num_agents)
+        targets = guess_targets(agent_supertypes, ids)
         sampler = UniformFloatSampler(-1.0, 1.0)
-        agents = [Guesser(agent_id, GuessType(sampler)) for agent_id in ids]
+        agents = [Guesser(i, GuessType(targets.get(i, sampler))) for i in ids]
         super().__init__(
             num_steps=num_steps,
             network=ph.Network(agents),
             checks=checks,
             render_mode=render_mode,
         )
+
+
+def guess_targets(agent_supertypes: Any, ids: list[str]) -> dict[str, Sampler]:
+    """Each guesser's target sampler when ``agent_supertypes`` is given (else none): its
+    own value (a number in [-1, 1], a ``(low, high)`` range or a sampler) from it, else
+    ``UniformFloatSampler(-1, 1)``; one common range for all, so they share a policy."""
+    if agent_supertypes is None:
+        return {}
+    own = field_overrides("type_toy", agent_supertypes, ids, GuessType, "target", _target, None)
+    default = UniformFloatSampler(-1.0, 1.0)
+    return widen({i: own.get(i) or default for i in ids})
+
+
+def _target(value: Any, name: str) -> Sampler:
+    if value is None:
+        return UniformFloatSampler(-1.0, 1.0)
+    if isinstance(value, Sampler):
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        low = check_number("type_toy", f"{name} low", value[0], low=-1.0, high=1.0)
+        high = check_number("type_toy", f"{name} high", value[1], low=low, high=1.0)
+        return UniformFloatSampler(low, high)
+    number = check_number("type_toy", name, value, low=-1.0, high=1.0)
+    return UniformFloatSampler(number, number)
 
 
 def type_mse(env: TypeToyEnv, act: Any, num_episodes: int = 50, seed: int = 0) -> float:

@@ -313,3 +313,21 @@ def test_tutorial_supply_chain_shops_become_typed():
         ph.make("supply_chain_v0", num_shops=2, agent_supertypes={"SHOP3": {}})
     with pytest.raises(ConfigError, match=r"costs of carry are >= 0"):
         ph.make("supply_chain_v0", agent_supertypes={"SHOP": {"cost_of_carry": NormalSampler()}})
+
+
+def test_type_toy_takes_phantom_style_agent_supertypes():
+    from phantomzoo.envs.type_toy import GuessType
+
+    env = ph.make("type_toy_v0", agent_supertypes={"GUESSER1": {"target": 0.5}})
+    plain = ph.make("type_toy_v0")
+    observations, _ = env.reset(seed=0)
+    assert env.network["GUESSER1"].type == GuessType(target=0.5)
+    assert observations["GUESSER1"][-1] == pytest.approx(0.5)
+    # the others keep their draws and every guesser keeps one shared observation space
+    plain_obs, _ = plain.reset(seed=0)
+    assert observations["GUESSER2"] == pytest.approx(plain_obs["GUESSER2"])
+    assert env.observation_space("GUESSER1") == env.observation_space("GUESSER2")
+    with pytest.raises(SupertypeError, match="target"):
+        ph.make("type_toy_v0", agent_supertypes={"GUESSER1": {"goal": 0.5}})
+    with pytest.raises(ConfigError, match="target"):
+        ph.make("type_toy_v0", agent_supertypes={"GUESSER1": {"target": 3.0}})
