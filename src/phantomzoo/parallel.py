@@ -150,7 +150,7 @@ class StagedParallelEnv(ParallelEnv):
         if waiting:
             observations.update(engine.observe_many(waiting))
         acting = set(self.env.acting_agents)
-        masked = getattr(engine, "masked_agents", ())
+        masked = engine.masked_agents
         completed: dict[AgentID, dict[str, Any]] = {}
         for agent_id in agent_ids:
             info = dict(infos.get(agent_id, {}))
